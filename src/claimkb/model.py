@@ -1,0 +1,307 @@
+"""What a document, a claim, an equation, a reference and an evidence item are.
+
+These pydantic models describe one curated file, ``data/documents/<id>.yaml``.
+Every model forbids unknown keys and every field carries a description: the
+JSON Schema exported from them (``schema/document.schema.json``) is what editors
+use to validate the YAML as it is typed.
+
+The controlled vocabularies are spelled out here as ``Literal`` types so the
+schema can offer them; ``data/vocabulary.yaml`` carries their definitions, ranks
+and colours, and the loader refuses a vocabulary file that disagrees with them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+EvidenceStatus = Literal[
+    "established",
+    "supported",
+    "speculative",
+    "unsupported",
+    "contradicted",
+    "no physical basis",
+    "not assessed",
+]
+CheckStatus = Literal[
+    "verified", "consistent", "notation problem", "incorrect", "not recoverable", "not checked"
+]
+CitationStatus = Literal[
+    "verified", "minor errors", "citation error", "incomplete", "unverifiable", "not checked"
+]
+ClaimType = Literal[
+    "empirical",
+    "theoretical",
+    "mathematical",
+    "definitional",
+    "attribution/historical",
+    "technological promise",
+    "methodological",
+    "forecast",
+]
+Voice = Literal["authors", "quoted source", "site summary"]
+DocumentKind = Literal[
+    "peer-reviewed article", "preprint", "book", "unreviewed manuscript", "aggregator page", "web page"
+]
+Stance = Literal["supports", "contradicts", "context"]
+Relation = Literal["contradicts", "depends_on", "restates", "same_as"]
+Severity = Literal["error", "warning", "info"]
+
+#: vocabulary name in data/vocabulary.yaml -> the Literal the models use
+VOCABULARIES: dict[str, tuple[str, ...]] = {
+    "evidence_status": get_args(EvidenceStatus),
+    "check_status": get_args(CheckStatus),
+    "citation_status": get_args(CitationStatus),
+    "claim_type": get_args(ClaimType),
+    "voice": get_args(Voice),
+    "document_kind": get_args(DocumentKind),
+    "stance": get_args(Stance),
+    "relation": get_args(Relation),
+    "severity": get_args(Severity),
+}
+
+#: evidence statuses that must be backed by at least one evidence item
+NEEDS_EVIDENCE = ("established", "supported", "contradicted", "no physical basis")
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=120)]
+Text = Annotated[str, Field(min_length=1)]
+Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, strings are stripped of nothing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False, str_strip_whitespace=False)
+
+
+class Work(Strict):
+    """An external work: a paper, book, web page or data set."""
+
+    title: str | None = Field(None, description="Title of the work as the publisher records it.")
+    authors: list[str] = Field(
+        default_factory=list, description='Authors as "Family, Given" strings, in the order published.'
+    )
+    year: int | None = Field(None, ge=1500, le=2100, description="Year of publication.")
+    venue: str | None = Field(None, description="Journal, book series, publisher or web site.")
+    volume: str | None = Field(None, description="Volume of the journal or series.")
+    issue: str | None = Field(None, description="Issue number.")
+    pages: str | None = Field(None, description="Page range or article number.")
+    publisher: str | None = Field(None, description="Publisher (for books and reports).")
+    doi: str | None = Field(None, description="DOI without the https://doi.org/ prefix, e.g. 10.1038/nphys620.")
+    isbn: str | None = Field(None, description="ISBN-10 or ISBN-13, hyphens allowed.")
+    arxiv_id: str | None = Field(None, description="arXiv identifier, e.g. 2101.01234 or quant-ph/0101001.")
+    url: str | None = Field(None, description="Stable URL of the work (used when it has no DOI or ISBN).")
+
+    @field_validator("doi")
+    @classmethod
+    def _doi_bare(cls, v: str | None) -> str | None:
+        if v is not None and re.match(r"(?i)^(https?://|doi:)", v):
+            raise ValueError("write the DOI without a resolver prefix, e.g. 10.1038/nphys620")
+        return v
+
+
+class Evidence(Strict):
+    """One item of evidence behind an assessment: an external work and what it says."""
+
+    about: Id | None = Field(
+        None,
+        description=(
+            "Id of the claim, equation or bibliography entry this evidence is about. "
+            "Omit it when the item is written inside that record's own `evidence` list."
+        ),
+    )
+    stance: Stance = Field(description="How the work bears on the record: supports, contradicts or context.")
+    work: Work | None = Field(None, description="The external work (with DOI, ISBN or stable URL).")
+    bibliography: str | None = Field(
+        None,
+        description=(
+            "Label of an entry in this document's own bibliography used as evidence "
+            "(its metadata and self-citation flag are taken from that entry)."
+        ),
+    )
+    note: Text = Field(description="What the work shows, in a sentence or two, with page or section if known.")
+    self_citation: bool = Field(
+        False, description="True when the work is by the same author(s) as the document."
+    )
+
+    @model_validator(mode="after")
+    def _has_source(self) -> "Evidence":
+        if self.work is None and self.bibliography is None:
+            raise ValueError("evidence needs a `work` or a `bibliography` label")
+        if self.work is not None and not (self.work.doi or self.work.isbn or self.work.url or self.work.arxiv_id):
+            raise ValueError("the evidence work needs a doi, isbn, arxiv_id or url")
+        return self
+
+
+class Anchored(Strict):
+    """A record that quotes the source text exactly."""
+
+    quote: Text = Field(
+        description=(
+            "Exact text from the source. Whitespace may differ (hard line breaks), "
+            "nothing else may."
+        )
+    )
+    occurrence: int | None = Field(
+        None,
+        ge=1,
+        description="Which occurrence of the quote is meant (1 = first), required when the quote occurs more than once.",
+    )
+
+
+class Link(Strict):
+    """A relation from this claim to another claim (in any document)."""
+
+    relation: Relation = Field(description="contradicts, depends_on, restates or same_as.")
+    to: Id = Field(description="Id of the other claim.")
+    note: str | None = Field(None, description="Why the two are related.")
+
+
+class Claim(Anchored):
+    """One checkable proposition made in the document."""
+
+    id: Id = Field(description="Unique id across the knowledge base, e.g. 000-c012.")
+    statement: Text = Field(description="The proposition in plain words, one checkable assertion.")
+    section: str | None = Field(None, description="Section of the document the quote is in.")
+    claim_type: ClaimType = Field(description="Kind of proposition.")
+    voice: Voice = Field("authors", description="Who asserts it: the authors, a quoted source, or the hosting site.")
+    status: EvidenceStatus = Field("not assessed", description="Evidence status.")
+    confidence: Confidence | None = Field(
+        None, description="How sure the curator is of the status, from 0 to 1."
+    )
+    rationale: str | None = Field(
+        None, description="Why this status, in a few sentences naming the physics (Markdown)."
+    )
+    cites: list[str] = Field(
+        default_factory=list, description="Labels of this document's bibliography entries the claim cites."
+    )
+    evidence: list[Evidence] = Field(default_factory=list, description="Evidence behind the assessment.")
+    links: list[Link] = Field(default_factory=list, description="Relations to other claims.")
+
+
+class Symbol(Strict):
+    """One entry of an equation's glossary."""
+
+    symbol: Text = Field(description="The symbol as written in LaTeX, e.g. a_0.")
+    meaning: Text = Field(description="What it stands for.")
+    units: str | None = Field(None, description="SI units, e.g. m, or 1 for dimensionless.")
+
+
+class Reconstruction(Strict):
+    """A curator's reconstruction of an equation the source lost or garbled."""
+
+    latex: Text = Field(description="The reconstructed equation in LaTeX.")
+    source: Text = Field(description="Where the reconstruction comes from (e.g. a textbook, with page).")
+
+
+class Equation(Anchored):
+    """A numbered (or otherwise identifiable) equation of the document."""
+
+    id: Id = Field(description="Unique id across the knowledge base, e.g. 000-eq01.")
+    label: str | None = Field(None, description='The equation number as printed, e.g. "1".')
+    latex: str | None = Field(
+        None,
+        description="The equation as printed, in correct LaTeX (omit when the source lost it).",
+    )
+    section: str | None = Field(None, description="Section of the document the equation is in.")
+    symbols: list[Symbol] = Field(default_factory=list, description="Glossary of the symbols.")
+    status: EvidenceStatus = Field("not assessed", description="Evidence status of the relation it states.")
+    check_status: CheckStatus = Field("not checked", description="Integrity of the equation as printed.")
+    confidence: Confidence | None = Field(None, description="How sure the curator is, from 0 to 1.")
+    rationale: str | None = Field(None, description="Why this status and check status (Markdown).")
+    reconstruction: Reconstruction | None = Field(
+        None, description="A reconstruction of a lost or garbled equation, marked as such, with its source."
+    )
+    cites: list[str] = Field(default_factory=list, description="Bibliography labels cited for the equation.")
+    evidence: list[Evidence] = Field(default_factory=list, description="Evidence behind the assessment.")
+
+
+class Reference(Anchored, Work):
+    """One entry of the document's bibliography (or a work it cites, quotes or reproduces)."""
+
+    id: Id = Field(description="Unique id across the knowledge base, e.g. 000-ref01.")
+    label: Text = Field(description='The label the document uses, e.g. "11" or "Ref. 2 (p. 6)".')
+    citation_status: CitationStatus = Field("not checked", description="How the printed citation compares with the record.")
+    problems: list[str] = Field(default_factory=list, description="Problems found in the citation, short sentences.")
+    self_citation: bool = Field(False, description="True when the cited work shares an author with the document.")
+    status: EvidenceStatus = Field(
+        "not assessed",
+        description="Evidence status of the work as used here (does it say what it is cited for?).",
+    )
+    confidence: Confidence | None = Field(None, description="How sure the curator is, from 0 to 1.")
+    rationale: str | None = Field(None, description="Why this status and citation status (Markdown).")
+    verification: str | None = Field(
+        None, description="What was looked up to verify the entry, and what was found or not found."
+    )
+    evidence: list[Evidence] = Field(default_factory=list, description="Evidence behind the assessment.")
+
+
+class Assessment(Strict):
+    """The curator's overall judgement of the document."""
+
+    summary: Text = Field(description="A short summary of the document's credibility.")
+    status: EvidenceStatus | None = Field(
+        None, description="Optional overall evidence status for the document as a whole."
+    )
+
+
+class Document(Strict):
+    """One curated document: metadata, claims, equations, bibliography, evidence."""
+
+    id: Id = Field(description="Document id; the file names are data/documents/<id>.yaml and data/sources/<id>.txt.")
+    title: Text = Field(description="Title of the document.")
+    authors: list[str] = Field(
+        default_factory=list, description='Authors as "Family, Given"; empty when unknown (say so in metadata_notes).'
+    )
+    affiliation: str | None = Field(None, description="Authors' affiliation as given or verified.")
+    year: int | None = Field(None, ge=1500, le=2100, description="Year of publication, if verified.")
+    venue: str | None = Field(None, description="Journal, site or publisher, if verified.")
+    venue_verified: bool = Field(False, description="True when venue and year were confirmed in a publisher or catalogue record.")
+    doi: str | None = Field(None, description="DOI of the document itself, if verified.")
+    arxiv_id: str | None = Field(None, description="arXiv id of the document itself, if verified.")
+    url: str | None = Field(None, description="Where the document was found.")
+    kind: DocumentKind = Field(description="peer-reviewed article, preprint, book, unreviewed manuscript, aggregator page or web page.")
+    language: str = Field("en", description="Language of the source text (BCP 47).")
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
+        description="sha256 of data/sources/<id>.txt, checked at every build."
+    )
+    received_from: str | None = Field(None, description="Where the source text came from (file name or URL).")
+    metadata_notes: str | None = Field(
+        None, description="How the metadata was verified, and what could not be (Markdown)."
+    )
+    assessment: Assessment | None = Field(None, description="Overall assessment of the document.")
+    claims: list[Claim] = Field(default_factory=list, description="The document's claims.")
+    equations: list[Equation] = Field(default_factory=list, description="The document's equations.")
+    bibliography: list[Reference] = Field(default_factory=list, description="Works the document cites, quotes or reproduces.")
+    evidence: list[Evidence] = Field(
+        default_factory=list,
+        description="Evidence items written apart from their record; each names the record in `about`.",
+    )
+
+
+class VocabularyTerm(Strict):
+    """One term of a controlled vocabulary."""
+
+    term: Text = Field(description="The label, exactly as used in the data.")
+    rank: int = Field(ge=1, description="Order, best (1) to worst.")
+    colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = Field(description="Badge background colour.")
+    text_colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = Field(description="Badge text colour.")
+    definition: Text = Field(description="What the term means.")
+
+
+class Vocabulary(Strict):
+    """data/vocabulary.yaml: every controlled vocabulary."""
+
+    evidence_status: list[VocabularyTerm] = Field(description="Evidence status of claims, equations, references.")
+    check_status: list[VocabularyTerm] = Field(description="Integrity of equations.")
+    citation_status: list[VocabularyTerm] = Field(description="Integrity of citations.")
+    claim_type: list[VocabularyTerm] = Field(description="Kinds of claim.")
+    voice: list[VocabularyTerm] = Field(description="Who asserts a claim.")
+    document_kind: list[VocabularyTerm] = Field(description="Kinds of document.")
+    stance: list[VocabularyTerm] = Field(description="How evidence bears on a record.")
+    relation: list[VocabularyTerm] = Field(description="Relations between claims.")
+    severity: list[VocabularyTerm] = Field(description="Severity of machine check findings.")
