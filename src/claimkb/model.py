@@ -167,7 +167,9 @@ class Claim(Anchored):
     id: Id = Field(description="Unique id across the knowledge base, e.g. 000-c012.")
     statement: Text = Field(description="The proposition in plain words, one checkable assertion.")
     section: str | None = Field(None, description="Section of the document the quote is in.")
-    claim_type: ClaimType = Field(description="Kind of proposition.")
+    claim_type: ClaimType | None = Field(
+        None, description="Kind of proposition (may be left empty only in a draft that is not assessed)."
+    )
     voice: Voice = Field("authors", description="Who asserts it: the authors, a quoted source, or the hosting site.")
     status: EvidenceStatus = Field("not assessed", description="Evidence status.")
     confidence: Confidence | None = Field(
