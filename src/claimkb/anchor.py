@@ -150,4 +150,9 @@ class SourceText:
             return Closest(0, 0, "", 0.0)
         start = self.to_original(al.dest_start)
         end = self.to_original(al.dest_end, is_end=True) if al.dest_end > al.dest_start else start
+        # widen to whole words, so the curator sees where the passage begins and ends
+        while start > 0 and not self.text[start - 1].isspace():
+            start -= 1
+        while end < len(self.text) and not self.text[end].isspace():
+            end += 1
         return Closest(start, end, normalize(self.text[start:end]), al.score)

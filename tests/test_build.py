@@ -1,0 +1,115 @@
+"""Integration: the real data/ builds into a database with the documented shape."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+from claimkb.build import write_database
+from claimkb.schema import TABLES, VIEWS, VOCAB_TABLES, fts_table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_table_column_and_view_exists(built_db):
+    db = sqlite_utils.Database(built_db)
+    for t in TABLES:
+        assert t.name in db.table_names()
+        assert [c.name for c in db[t.name].columns] == list(t.columns)
+        pk = [t.pk] if isinstance(t.pk, str) else list(t.pk)
+        assert db[t.name].pks == pk
+    for v in VIEWS:
+        assert v.name in db.view_names()
+        db.execute(f"select * from [{v.name}] limit 1").fetchall()
+
+
+def test_foreign_keys_point_at_vocabularies_and_parents(built_db):
+    db = sqlite_utils.Database(built_db)
+    fks = {(fk.table, fk.column): (fk.other_table, fk.other_column) for t in db.tables for fk in t.foreign_keys}
+    assert fks[("claims", "status")] == ("evidence_statuses", "term")
+    assert fks[("claims", "document_id")] == ("documents", "id")
+    assert fks[("equations", "check_status")] == ("check_statuses", "term")
+    assert fks[("bibliography", "citation_status")] == ("citation_statuses", "term")
+    assert fks[("evidence", "claim_id")] == ("claims", "id")
+    assert fks[("claim_links", "relation")] == ("relations", "term")
+    conn = sqlite3.connect(built_db)
+    assert conn.execute("pragma foreign_key_check").fetchall() == []
+    assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+
+
+def test_indexes_for_common_filters(built_db):
+    db = sqlite_utils.Database(built_db)
+    indexed = {tuple(i.columns) for i in db["claims"].indexes}
+    assert ("status",) in indexed and ("document_id", "position") in indexed
+
+
+def test_every_document_is_built_with_its_exact_text(built_db):
+    conn = sqlite3.connect(built_db)
+    rows = conn.execute("select id, sha256, text from documents").fetchall()
+    assert rows
+    for doc_id, sha, text in rows:
+        raw = (ROOT / "data" / "sources" / f"{doc_id}.txt").read_bytes()
+        assert hashlib.sha256(raw).hexdigest() == sha
+        assert text == raw.decode("utf-8")
+
+
+def test_stored_offsets_point_at_the_quote(built_db):
+    conn = sqlite3.connect(built_db)
+    n = 0
+    for table in ("claims", "equations"):
+        q = f"select t.quote, substr(d.text, t.quote_start + 1, t.quote_end - t.quote_start), t.quote_prefix, substr(d.text, max(1, t.quote_start - 31), min(32, t.quote_start)) from [{table}] t join documents d on d.id = t.document_id"
+        for quote, span, prefix, before in conn.execute(q):
+            n += 1
+            assert " ".join(quote.split()) == " ".join(span.split())
+            assert prefix == before
+    assert n > 0
+
+
+def test_fts_porter_over_claims_equations_bibliography_and_text(built_db):
+    db = sqlite_utils.Database(built_db)
+    for name in ("claims", "equations", "bibliography", "documents"):
+        fts = fts_table(next(t for t in TABLES if t.name == name))
+        assert fts in db.table_names()
+        assert "porter" in db[fts].schema
+    # porter stemming: the singular finds "Quantum nanosystems" (the title of document 002)
+    hits = db.execute("select count(*) from documents_fts where documents_fts match 'nanosystem'").fetchone()[0]
+    assert hits >= 1
+    plain = db.execute("select count(*) from documents where text like '%nanosystem %'").fetchone()[0]
+    assert plain == 0  # so the hit above came from stemming, not a literal match
+
+
+def test_vocabulary_tables_are_filled_in_rank_order(built_db):
+    conn = sqlite3.connect(built_db)
+    terms = [r[0] for r in conn.execute("select term from evidence_statuses order by rank")]
+    assert terms[0] == "established" and terms[-1] == "not assessed"
+    for table in VOCAB_TABLES.values():
+        assert conn.execute(f"select count(*) from [{table}]").fetchone()[0] > 0
+
+
+def test_claims_view_joins_title_and_rank(built_db):
+    conn = sqlite3.connect(built_db)
+    row = conn.execute("select document_title, status, status_rank from claims_view limit 1").fetchone()
+    rank = conn.execute("select rank from evidence_statuses where term = ?", (row[1],)).fetchone()[0]
+    assert row[0] and row[2] == rank
+
+
+def _dump(path: Path) -> list:
+    conn = sqlite3.connect(path)
+    out = []
+    for (name,) in conn.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%_fts%' order by name"):
+        out.append((name, conn.execute(f"select * from [{name}] order by 1, 2").fetchall()))
+    for (name,) in conn.execute("select name from sqlite_master where type = 'table' and name like '%_fts' order by name"):
+        out.append((name, conn.execute(f"select rowid, * from [{name}] order by rowid").fetchall()))
+    return out
+
+
+def test_build_is_deterministic(kb, tmp_path):
+    from claimkb.cli import run_checks
+
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    write_database(kb, a, run_checks(kb))
+    write_database(kb, b, run_checks(kb))
+    assert _dump(a) == _dump(b)

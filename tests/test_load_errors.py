@@ -1,0 +1,181 @@
+"""Every kind of bad input gets a clear error naming file and line, never a traceback,
+and an existing database is left untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from claimkb.load import load_knowledge_base
+from claimkb.problems import DataError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SOURCE = """A Test Paper
+
+The Bohr radius is about 0.0529 nm [1]. Entangled particles behave as one,
+independent of distance. Measuring one particle therefore instantaneously
+influences the other.
+
+References
+[1] Mohr, P. J. et al. CODATA recommended values.
+"""
+
+GOOD = """\
+id: doc1
+title: A Test Paper
+kind: unreviewed manuscript
+sha256: {sha}
+claims:
+  - id: doc1-c01
+    quote: The Bohr radius is about 0.0529 nm
+    statement: The Bohr radius is about 0.0529 nm.
+    claim_type: empirical
+    status: established
+    cites: ["1"]
+    evidence:
+      - stance: supports
+        note: CODATA value of the Bohr radius.
+        work: {{title: CODATA, url: "https://physics.nist.gov/cgi-bin/cuu/Value?bohrrada0"}}
+  - id: doc1-c02
+    quote: Measuring one particle therefore instantaneously influences the other.
+    statement: A measurement on one entangled particle instantly influences the other.
+    claim_type: theoretical
+    status: not assessed
+    links:
+      - {{relation: depends_on, to: doc1-c01}}
+bibliography:
+  - id: doc1-ref01
+    label: "1"
+    quote: "[1] Mohr, P. J. et al. CODATA recommended values."
+"""
+
+
+def make_data(root: Path, yaml_text: str | None = None, source: str = SOURCE) -> Path:
+    data = root / "data"
+    (data / "documents").mkdir(parents=True)
+    (data / "sources").mkdir()
+    shutil.copy(ROOT / "data" / "vocabulary.yaml", data / "vocabulary.yaml")
+    (data / "sources" / "doc1.txt").write_text(source, encoding="utf-8")
+    sha = hashlib.sha256(source.encode()).hexdigest()
+    text = (yaml_text or GOOD).replace("{sha}", sha) if yaml_text else GOOD.format(sha=sha)
+    (data / "documents" / "doc1.yaml").write_text(text, encoding="utf-8")
+    return data
+
+
+def good_yaml() -> str:
+    return GOOD.replace("{{", "{").replace("}}", "}")
+
+
+def line_of(text: str, needle: str, nth: int = 1) -> int:
+    pos = -1
+    for _ in range(nth):
+        pos = text.index(needle, pos + 1)
+    return text[:pos].count("\n") + 1
+
+
+def problems_for(tmp_path: Path, yaml_text: str, source: str = SOURCE) -> list:
+    data = make_data(tmp_path, yaml_text, source)
+    with pytest.raises(DataError) as e:
+        load_knowledge_base(data)
+    return e.value.problems
+
+
+def test_good_fixture_loads(tmp_path):
+    kb = load_knowledge_base(make_data(tmp_path))
+    (ld,) = kb.documents
+    a = ld.anchors["doc1-c02"]
+    assert ld.text[a.start : a.end].startswith("Measuring one particle therefore instantaneously\ninfluences")
+
+
+CASES = {
+    # name: (mutation of the good YAML, text on the expected line, expected message part, expected hint part)
+    "yaml syntax": (lambda y: y.replace("    statement: The Bohr radius", "    statement: [The Bohr radius"), "claim_type: empirical", "YAML syntax error", "syntax"),
+    "unknown key": (lambda y: y.replace("    statement: A measurement", "    statment: A measurement"), "statment:", "unknown key `statment`", "did you mean `statement`"),
+    "wrong type": (lambda y: y.replace("kind: unreviewed manuscript", "kind: unreviewed manuscript\nyear: nineteen"), "year: nineteen", "valid integer", "expected type"),
+    "unknown status label": (lambda y: y.replace("status: established", "status: proven"), "status: proven", "unknown label 'proven'", "'established'"),
+    "missing key": (lambda y: y.replace("    statement: A measurement on one entangled particle instantly influences the other.\n", ""), "- id: doc1-c02", "missing required key `statement`", "add `statement:`"),
+    "duplicate id": (lambda y: y.replace("id: doc1-c02", "id: doc1-c01"), ("- id: doc1-c01", 2), "duplicate id 'doc1-c01'", "unique"),
+    "duplicate key": (lambda y: y.replace("    claim_type: theoretical", "    claim_type: theoretical\n    claim_type: empirical"), "claim_type: empirical\n    status: not", "given twice", "keep only one"),
+    "dangling citation": (lambda y: y.replace('cites: ["1"]', 'cites: ["7"]'), '"7"', "cites bibliography label '7'", "use one of: 1"),
+    "dangling link": (lambda y: y.replace("to: doc1-c01", "to: doc1-c99"), "to: doc1-c99", "links to 'doc1-c99'", "did you mean"),
+    "evidence about missing record": (lambda y: y + "evidence:\n  - about: doc1-c77\n    stance: context\n    note: n\n    work: {url: 'https://example.org/x'}\n", "about: doc1-c77", "evidence is about 'doc1-c77'", "id of a claim"),
+    "quote not found": (lambda y: y.replace("quote: The Bohr radius is about 0.0529 nm", "quote: The Bohr radius is roughly 0.0529 nm"), "quote: The Bohr radius is roughly", "quote not found", "closest passage"),
+    "quote ambiguous": (lambda y: y.replace("quote: Measuring one particle therefore instantaneously influences the other.", "quote: the"), "quote: the", "occurs", "occurrence"),
+    "sha256 mismatch": (lambda y: y.replace(y.split("sha256: ")[1][:64], "a" * 64), "sha256:", "sha256 of", "byte-identical"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_bad_input_is_reported_with_file_line_and_advice(tmp_path, name):
+    mutate, at, message, hint = CASES[name]
+    sha = hashlib.sha256(SOURCE.encode()).hexdigest()
+    good = good_yaml().replace("{sha}", sha)
+    bad = mutate(good)
+    assert bad != good, "the mutation must change the fixture"
+    problems = problems_for(tmp_path, bad)
+    matching = [p for p in problems if message in p.message]
+    assert matching, f"no problem mentioning {message!r} in {[str(p) for p in problems]}"
+    p = matching[0]
+    assert p.file.endswith("doc1.yaml")
+    needle, nth = at if isinstance(at, tuple) else (at, 1)
+    assert p.line == line_of(bad, needle, nth), str(p)
+    assert hint in p.hint, str(p)
+
+
+def test_missing_source_file(tmp_path):
+    data = make_data(tmp_path)
+    (data / "sources" / "doc1.txt").unlink()
+    with pytest.raises(DataError) as e:
+        load_knowledge_base(data)
+    (p,) = [p for p in e.value.problems if "is missing" in p.message]
+    assert p.file.endswith("doc1.yaml") and p.line == line_of((data / "documents" / "doc1.yaml").read_text(), "sha256:")
+    assert "byte-identical" in p.hint
+
+
+def test_all_problems_are_reported_in_one_run(tmp_path):
+    sha = hashlib.sha256(SOURCE.encode()).hexdigest()
+    bad = good_yaml().replace("{sha}", sha).replace("status: established", "status: proven").replace("to: doc1-c01", "to: nowhere")
+    bad = bad.replace("quote: Measuring one", "quote: Measurin one")
+    problems = problems_for(tmp_path, bad)
+    # the pydantic error stops the document before anchoring; fix it and the rest appears
+    assert any("proven" in p.message for p in problems)
+    bad2 = bad.replace("status: proven", "status: established")
+    problems = problems_for(tmp_path / "2", bad2)
+    messages = " | ".join(p.message for p in problems)
+    assert "quote not found" in messages and "links to 'nowhere'" in messages
+
+
+def _run_cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "claimkb", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_cli_build_fails_cleanly_and_keeps_the_old_database(tmp_path):
+    data = make_data(tmp_path)
+    db = tmp_path / "kb.db"
+    ok = _run_cli("build", "--data", str(data), "--db", str(db), cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    before = db.read_bytes()
+    doc = data / "documents" / "doc1.yaml"
+    doc.write_text(doc.read_text().replace("status: established", "status: proven"))
+    bad = _run_cli("build", "--data", str(data), "--db", str(db), cwd=tmp_path)
+    assert bad.returncode == 1
+    assert "Traceback" not in bad.stderr + bad.stdout
+    line = line_of(doc.read_text(), "status: proven")
+    assert f"doc1.yaml:{line}: error: unknown label 'proven'" in bad.stderr
+    assert "nothing was written" in bad.stderr
+    assert db.read_bytes() == before
+    assert not list(tmp_path.glob(".kb.db.*.tmp"))
+
+
+def test_cli_reports_yaml_that_is_not_a_mapping(tmp_path):
+    data = make_data(tmp_path)
+    (data / "documents" / "doc1.yaml").write_text("- just\n- a list\n")
+    r = _run_cli("validate", "--data", str(data), cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "doc1.yaml:1: error: a document file must be a YAML mapping" in r.stderr
