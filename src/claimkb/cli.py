@@ -188,6 +188,7 @@ def schema(out: Path) -> None:
 #: commands that live in their own modules ("module:attribute"); a module that
 #: does not exist yet is skipped, one that fails to import is an error.
 EXTENSIONS = (
+    "claimkb.docs:docs",
     "claimkb.checks.cli:check",
     "claimkb.export:export",
     "claimkb.new:new",
