@@ -41,8 +41,8 @@ chromium:
 # Re-pin every dependency after changing pyproject.toml (writes requirements.lock).
 lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet -e '.[test]'
-	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^claimkb' > requirements.lock
+	.lock-venv/bin/pip install --quiet 'setuptools>=68' wheel -e '.[test]'
+	.lock-venv/bin/pip freeze --all --exclude-editable | grep -v -E '^(claimkb|pip)==' > requirements.lock
 	rm -rf .lock-venv
 
 clean:
