@@ -179,3 +179,19 @@ def test_cli_reports_yaml_that_is_not_a_mapping(tmp_path):
     r = _run_cli("validate", "--data", str(data), cwd=tmp_path)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "doc1.yaml:1: error: a document file must be a YAML mapping" in r.stderr
+
+
+def test_cli_reports_an_unwritable_database_without_traceback(tmp_path):
+    data = make_data(tmp_path)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a folder should be")
+    r = _run_cli("build", "--data", str(data), "--db", str(blocker / "kb.db"), cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "cannot write the database" in r.stderr
+
+
+def test_cli_reports_a_missing_data_folder(tmp_path):
+    r = _run_cli("validate", "--data", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "vocabulary.yaml: error: file not found" in r.stderr
+    assert "no documents folder" in r.stderr

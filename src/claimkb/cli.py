@@ -57,7 +57,12 @@ def do_build(data: Path, db: Path, *, quiet: bool = False, workers: int = 1) -> 
         click.echo(report(findings, only_errors=True), err=True)
         click.echo(f"{len(errors)} check error(s); nothing was written.", err=True)
         sys.exit(1)
-    counts = write_database(kb, db, findings)
+    try:
+        counts = write_database(kb, db, findings)
+    except (OSError, sqlite3.Error) as e:
+        click.echo(f"{db}: error: cannot write the database: {e}", err=True)
+        click.echo("-> check that the folder exists, is writable and has free space; the previous database is unchanged.", err=True)
+        sys.exit(1)
     if not quiet:
         dt = time.perf_counter() - t0
         click.echo(
