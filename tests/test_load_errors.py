@@ -195,3 +195,35 @@ def test_cli_reports_a_missing_data_folder(tmp_path):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "vocabulary.yaml: error: file not found" in r.stderr
     assert "no documents folder" in r.stderr
+
+
+def test_unknown_latex_macro_is_a_build_error_at_the_latex_line(tmp_path):
+    sha = hashlib.sha256(SOURCE.encode()).hexdigest()
+    y = good_yaml().replace("{sha}", sha) + (
+        "equations:\n"
+        "  - id: doc1-eq01\n"
+        "    quote: The Bohr radius is about 0.0529 nm\n"
+        "    latex: a_0 = \\bohrradius\n"
+    )
+    problems = problems_for(tmp_path, y)
+    (p,) = [p for p in problems if "doc1-eq01" in p.message]
+    assert "cannot be rendered" in p.message and "bohrradius" in p.message
+    assert p.line == line_of(y, "latex: a_0")
+
+
+def test_equation_mathml_is_stored(tmp_path):
+    from claimkb.build import write_database
+    import sqlite3
+
+    sha = hashlib.sha256(SOURCE.encode()).hexdigest()
+    y = good_yaml().replace("{sha}", sha) + (
+        "equations:\n"
+        "  - id: doc1-eq01\n"
+        "    quote: The Bohr radius is about 0.0529 nm\n"
+        "    latex: a_0 = \\frac{\\hbar^2}{m_e e^2}\n"
+    )
+    data = make_data(tmp_path, y)
+    kb = load_knowledge_base(data)
+    write_database(kb, tmp_path / "kb.db")
+    mathml = sqlite3.connect(tmp_path / "kb.db").execute("select mathml from equations").fetchone()[0]
+    assert mathml.startswith("<math") and "<mfrac>" in mathml

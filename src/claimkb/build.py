@@ -69,11 +69,12 @@ def rows(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> dict[str, list[Row]
         for i, e in enumerate(d.equations):
             an = a[e.id]
             out["equations"].append(
-                (e.id, d.id, i, e.label, e.latex, e.quote, an.start, an.end, an.prefix, an.suffix, e.section,
+                (e.id, d.id, i, e.label, e.latex, ld.mathml.get(e.id), e.quote, an.start, an.end, an.prefix, an.suffix, e.section,
                  _json([s.model_dump(exclude_none=True) for s in e.symbols]), e.status, e.check_status,
                  e.confidence, e.rationale,
                  e.reconstruction.latex if e.reconstruction else None,
-                 e.reconstruction.source if e.reconstruction else None)
+                 e.reconstruction.source if e.reconstruction else None,
+                 ld.mathml.get(f"{e.id}/reconstruction"))
             )
             for label in dict.fromkeys(e.cites):
                 out["equation_citations"].append((e.id, bib_ids[label]))

@@ -9,9 +9,12 @@ resolves every cross-reference. It collects *all* problems and raises one
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import hashlib
 import typing
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,7 @@ class LoadedDocument:
     source_path: Path
     text: str
     anchors: dict[str, Anchor] = field(default_factory=dict)  # record id -> anchor
+    mathml: dict[str, str] = field(default_factory=dict)  # equation id (or id + "/reconstruction") -> MathML
     evidence: list[tuple[str, str, Evidence]] = field(default_factory=list)  # (kind, about id, item)
     yaml: YamlFile | None = field(default=None, repr=False)  # for line look-ups; not pickled
 
@@ -259,6 +263,8 @@ def parse_document(path: Path, sources_dir: Path) -> tuple[LoadedDocument | None
                 ld.anchors[rec.id] = source.anchor(rec.quote, rec.occurrence)
             except AnchorError as e:
                 problems.append(Problem(file, yf.line((kind, i, "quote")), f"{SINGULAR[kind]} {rec.id}: {e.message}", e.hint))
+            if kind == "equations":
+                problems += _equation_mathml(ld, rec, i, yf, file)
             for j, label in enumerate(getattr(rec, "cites", [])):
                 if label not in labels:
                     problems.append(Problem(file, yf.line((kind, i, "cites", j)), f"{SINGULAR[kind]} {rec.id} cites bibliography label {label!r}, which this document does not have", f"use one of: {', '.join(sorted(labels)) or '(no bibliography yet)'}; or add the entry"))
@@ -275,6 +281,24 @@ def parse_document(path: Path, sources_dir: Path) -> tuple[LoadedDocument | None
             problems.append(Problem(file, yf.line(("evidence", j, "bibliography")), f"evidence names bibliography label {ev.bibliography!r}, which this document does not have", f"use one of: {', '.join(sorted(labels)) or '(none)'}"))
     ld.yaml = yf
     return ld, problems
+
+
+def _equation_mathml(ld: LoadedDocument, eq: Any, i: int, yf: YamlFile, file: str) -> list[Problem]:
+    """Render an equation's LaTeX (and its reconstruction) to MathML, or say why it cannot be."""
+    from .mathml import MathError, to_mathml
+
+    out = []
+    for key, latex, path in (
+        (eq.id, eq.latex, ("equations", i, "latex")),
+        (f"{eq.id}/reconstruction", eq.reconstruction.latex if eq.reconstruction else None, ("equations", i, "reconstruction", "latex")),
+    ):
+        if not latex:
+            continue
+        try:
+            ld.mathml[key] = to_mathml(latex)
+        except MathError as e:
+            out.append(Problem(file, yf.line(path), f"equation {eq.id}: the LaTeX cannot be rendered: {e}", "use standard LaTeX macros (\\frac, \\hbar, \\otimes, \\overset{x}{\\longrightarrow} ...); see src/claimkb/mathml.py"))
+    return out
 
 
 def _parse_document_star(args: tuple[Path, Path]) -> tuple[LoadedDocument | None, list[Problem]]:
@@ -345,8 +369,29 @@ def document_paths(data_dir: Path) -> list[Path]:
     return sorted((data_dir / "documents").glob("*.yaml"))
 
 
+@contextlib.contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of small objects.
+
+    The data is acyclic, so nothing is leaked; without this, every collection
+    re-scans everything already loaded and loading grows quadratically
+    (a 1M-claim knowledge base loads 3-5 times faster)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def load_knowledge_base(data_dir: Path, *, workers: int = 1) -> KnowledgeBase:
     """Load and validate everything under data_dir, or raise DataError with every problem."""
+    with no_gc():
+        return _load_knowledge_base(data_dir, workers=workers)
+
+
+def _load_knowledge_base(data_dir: Path, *, workers: int = 1) -> KnowledgeBase:
     data_dir = Path(data_dir)
     problems: list[Problem] = []
     vocab, vp = load_vocabulary(data_dir / "vocabulary.yaml")
