@@ -1,0 +1,162 @@
+"""LaTeX -> MathML, fully offline (latex2mathml), strict about what it accepts.
+
+``to_mathml(latex, display=True)`` returns one ``<math>`` element that every
+current browser renders natively (Chromium since version 109, Firefox, Safari).
+It is called at build time (to store ``equations.mathml``) and, as a fallback,
+by the Datasette plugin when that column is missing.
+
+latex2mathml silently passes an unknown macro through as ``<mi>\\macro</mi>``
+and silently closes unbalanced braces; both would publish a broken equation,
+so both raise :class:`MathError` with a message that names the problem.
+Arrows with text over them (``\\xrightarrow{x}``), which latex2mathml renders
+with an ``mpadded`` offset hack that browsers draw badly, are rewritten first
+into ``\\overset{x}{\\longrightarrow}``.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from xml.etree import ElementTree as ET
+
+__all__ = ["MathError", "to_mathml", "normalise_latex"]
+
+MATHML_NS = "http://www.w3.org/1998/Math/MathML"
+
+#: \x...arrow macro -> the plain stretchy arrow drawn under/over its labels
+_X_ARROWS = {
+    "xrightarrow": r"\longrightarrow",
+    "xleftarrow": r"\longleftarrow",
+    "xRightarrow": r"\Longrightarrow",
+    "xLeftarrow": r"\Longleftarrow",
+    "xleftrightarrow": r"\longleftrightarrow",
+    "xLeftrightarrow": r"\Longleftrightarrow",
+    "xmapsto": r"\longmapsto",
+}
+_X_ARROW_RE = re.compile(r"\\(" + "|".join(sorted(_X_ARROWS, key=len, reverse=True)) + r")(?![A-Za-z])")
+
+
+class MathError(ValueError):
+    """The LaTeX cannot be turned into correct MathML; the message says why."""
+
+
+def _skip_space(s: str, i: int) -> int:
+    while i < len(s) and s[i].isspace():
+        i += 1
+    return i
+
+
+def _group(s: str, i: int, open_: str, close: str) -> tuple[str, int]:
+    """Read a balanced group starting at s[i] == open_; return (inside, index after it)."""
+    depth = 0
+    j = i
+    while j < len(s):
+        c = s[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == open_:
+            depth += 1
+        elif c == close:
+            depth -= 1
+            if depth == 0:
+                return s[i + 1 : j], j + 1
+        j += 1
+    raise MathError(f"unbalanced {open_!r} after position {i} in {s!r}")
+
+
+def _rewrite_x_arrows(latex: str) -> str:
+    out: list[str] = []
+    pos = 0
+    while True:
+        m = _X_ARROW_RE.search(latex, pos)
+        if not m:
+            out.append(latex[pos:])
+            return "".join(out)
+        out.append(latex[pos : m.start()])
+        arrow = _X_ARROWS[m.group(1)]
+        i = _skip_space(latex, m.end())
+        below = None
+        if i < len(latex) and latex[i] == "[":
+            below, i = _group(latex, i, "[", "]")
+            i = _skip_space(latex, i)
+        if i >= len(latex) or latex[i] != "{":
+            raise MathError(f"\\{m.group(1)} needs its label in braces, e.g. \\{m.group(1)}{{x}}")
+        above, i = _group(latex, i, "{", "}")
+        above = _rewrite_x_arrows(above)
+        expr = rf"\overset{{{above}}}{{{arrow}}}" if above.strip() else arrow
+        if below is not None and below.strip():
+            expr = rf"\underset{{{_rewrite_x_arrows(below)}}}{{{expr}}}"
+        out.append("{" + expr + "}")
+        pos = i
+
+
+def _check_braces(latex: str) -> None:
+    depth = 0
+    i = 0
+    while i < len(latex):
+        c = latex[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                raise MathError(f"unmatched '}}' at position {i} in {latex!r}")
+        i += 1
+    if depth > 0:
+        raise MathError(f"{depth} unclosed '{{' in {latex!r}")
+
+
+def normalise_latex(latex: str) -> str:
+    """The LaTeX that is actually converted: \\xrightarrow and friends rewritten."""
+    if latex is None or not str(latex).strip():
+        raise MathError("empty equation")
+    _check_braces(latex)
+    return _rewrite_x_arrows(latex)
+
+
+#: MathML elements that need an exact number of children (a missing argument
+#: such as \frac{a} gives an mfrac with one child)
+_ARITY = {"mfrac": 2, "msub": 2, "msup": 2, "msubsup": 3, "mover": 2, "munder": 2, "munderover": 3, "mroot": 2}
+
+
+def _problems(mathml: str) -> tuple[list[str], list[str]]:
+    """(unknown macros, structural problems) in latex2mathml's output."""
+    try:
+        root = ET.fromstring(mathml)
+    except ET.ParseError as e:  # pragma: no cover - latex2mathml emits XML
+        raise MathError(f"latex2mathml produced invalid XML: {e}") from e
+    unknown: list[str] = []
+    broken: list[str] = []
+    for el in root.iter():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag in {"mi", "mo", "mn", "mtext"} and el.text:
+            unknown += re.findall(r"\\[A-Za-z]+", unescape(el.text))
+        if tag in _ARITY and len(el) != _ARITY[tag]:
+            broken.append(f"<{tag}> with {len(el)} argument(s) instead of {_ARITY[tag]}")
+    return unknown, broken
+
+
+def to_mathml(latex: str, display: bool = True) -> str:
+    """Convert one equation to a ``<math>`` element (display block or inline).
+
+    Raises MathError for unknown macros, unbalanced braces or anything
+    latex2mathml cannot parse.
+    """
+    from latex2mathml.converter import convert
+
+    src = normalise_latex(latex)
+    try:
+        out = convert(src, display="block" if display else "inline")
+    except Exception as e:  # latex2mathml raises many kinds (IndexError, its own exceptions)
+        raise MathError(f"cannot convert {latex!r}: {type(e).__name__}: {e}") from e
+    unknown, broken = _problems(out)
+    if unknown:
+        names = ", ".join(dict.fromkeys(unknown))
+        raise MathError(f"unknown LaTeX macro(s) {names} in {latex!r} (latex2mathml does not know them)")
+    if broken:
+        raise MathError(f"missing argument in {latex!r}: {'; '.join(dict.fromkeys(broken))}")
+    return out
