@@ -268,7 +268,7 @@ TABLES: tuple[Table, ...] = (
             "quote_end": "End of as_printed (exclusive).",
             "quote_prefix": "Source text before the entry (TextQuoteSelector prefix).",
             "quote_suffix": "Source text after the entry (TextQuoteSelector suffix).",
-            **{k: f"{v} Verified value, not necessarily as printed." for k, v in _WORK_DOCS.items()},
+            **{k: f"{v} From the publisher's or catalogue's record when citation_status is verified, minor errors or citation error; as printed (unconfirmed) when it is unverifiable or not checked." for k, v in _WORK_DOCS.items()},
             "citation_status": "How the printed citation compares with the record (citation_statuses.term).",
             "problems": "JSON array of problems found in the citation (short sentences).",
             "problem_count": "Number of problems.",
@@ -475,8 +475,12 @@ def fts_table(table: Table) -> str:
     return f"{table.name}_fts"
 
 
-def ensure_db_shape(db: sqlite_utils.Database) -> None:
-    """Create every table, index and view that is missing. Idempotent."""
+def ensure_db_shape(db: sqlite_utils.Database, *, indexes: bool = True) -> None:
+    """Create every table, index and view that is missing. Idempotent.
+
+    indexes=False leaves the secondary indexes out: a bulk load fills the tables
+    first and then calls this again, since building an index once from sorted
+    rows is faster than maintaining it through every insert."""
     existing = set(db.table_names())
     for t in TABLES:
         if t.name not in existing:
@@ -486,7 +490,7 @@ def ensure_db_shape(db: sqlite_utils.Database) -> None:
                 foreign_keys=list(t.foreign_keys),
                 not_null=set(t.not_null),
             )
-    for t in TABLES:
+    for t in TABLES if indexes else ():
         for cols in t.indexes:
             db[t.name].create_index(list(cols), if_not_exists=True)
     existing_views = set(db.view_names())
