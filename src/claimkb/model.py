@@ -200,6 +200,99 @@ class Reconstruction(Strict):
     source: Text = Field(description="Where the reconstruction comes from (e.g. a textbook, with page).")
 
 
+SYMBOL_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+
+class MachineSymbol(Strict):
+    """One symbol of a machine-checkable equation: its meaning, units and value or definition."""
+
+    name: Annotated[str, Field(pattern=SYMBOL_NAME_PATTERN)] = Field(
+        description="Name used in the SymPy expressions, e.g. a_0, lambda_e, hbar (a Python identifier)."
+    )
+    latex: str | None = Field(None, description="The symbol as the document prints it, in LaTeX, e.g. a_0.")
+    meaning: Text = Field(description="What the symbol stands for, e.g. Bohr radius.")
+    units: str = Field(
+        "1",
+        description='Units of the symbol as pint parses them, e.g. m, J*s, F/m; "1" for a dimensionless quantity.',
+    )
+    codata: str | None = Field(
+        None,
+        description=(
+            "Key of the CODATA value in scipy.constants.physical_constants, e.g. \"Bohr radius\" "
+            "(the value is used for the numerical check)."
+        ),
+    )
+    value: float | None = Field(
+        None, description="A numerical value in `units` (for a number the text states, e.g. 0.1 with units nm)."
+    )
+    definition: str | None = Field(
+        None,
+        description=(
+            "Definition in terms of other symbols, as a SymPy expression, e.g. hbar/(m_e*c); "
+            "substituted for the symbolic check."
+        ),
+    )
+    min: str | None = Field(
+        None, description="For a free variable: lower bound as a SymPy expression in other symbols (the text's premise)."
+    )
+    max: str | None = Field(
+        None, description="For a free variable: upper bound as a SymPy expression in other symbols (the text's premise)."
+    )
+    domain: Literal["positive", "real", "complex", "operator"] = Field(
+        "positive",
+        description="What kind of quantity: positive (default), real, complex, or operator (non-commuting).",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "MachineSymbol":
+        if self.codata is not None and self.value is not None:
+            raise ValueError("give either `codata` or `value`, not both")
+        if (self.min is not None or self.max is not None) and (
+            self.codata is not None or self.value is not None or self.definition is not None
+        ):
+            raise ValueError("`min`/`max` are for free variables: drop `codata`, `value` and `definition`")
+        return self
+
+
+class MachineAssertion(Strict):
+    """One relation the machine checks: an equation, a step derived from it, or a numeric claim of the text."""
+
+    relation: Text = Field(
+        description=(
+            "A relation between SymPy expressions in the declared symbols, with ==, <, <=, > or >=; "
+            'chains are allowed, e.g. "a_0 == lambda_e/alpha" or "a_0/alpha >= L >= a_0".'
+        )
+    )
+    role: Literal["equation", "derivation", "text claim"] = Field(
+        "equation",
+        description="equation (the printed equation itself), derivation (a step derived from it) or text claim (a statement of the text).",
+    )
+    expect: Literal["holds", "fails"] = Field(
+        "holds", description="What the curator expects the machine to find: holds or fails."
+    )
+    about: Id | None = Field(None, description="Id of a claim this relation checks (the finding is shown on it too).")
+    quote: str | None = Field(None, description="The words of the text this relation checks.")
+    display_units: str | None = Field(None, description="Units for the numbers in the finding's message, e.g. nm.")
+    tolerance: float | None = Field(
+        None, gt=0, lt=1, description="Relative tolerance of the numerical comparison (default 1e-9)."
+    )
+    note: str | None = Field(None, description="Why this relation, or what a failure means.")
+
+
+class MachineCheck(Strict):
+    """A machine-checkable form of an equation: symbols with units and values, and the relations to verify."""
+
+    system: Literal["SI"] = Field("SI", description="Unit system of the machine form (SI; CODATA values are SI).")
+    note: str | None = Field(
+        None,
+        description=(
+            "How the machine form differs from the printed one, e.g. Gaussian e^2 written as e^2/(4*pi*epsilon_0) in SI."
+        ),
+    )
+    symbols: list[MachineSymbol] = Field(description="Every symbol the relations use.")
+    relations: list[MachineAssertion] = Field(min_length=1, description="The relations to check.")
+
+
 class Equation(Anchored):
     """A numbered (or otherwise identifiable) equation of the document."""
 
@@ -217,6 +310,13 @@ class Equation(Anchored):
     rationale: str | None = Field(None, description="Why this status and check status (Markdown).")
     reconstruction: Reconstruction | None = Field(
         None, description="A reconstruction of a lost or garbled equation, marked as such, with its source."
+    )
+    machine_check: MachineCheck | None = Field(
+        None,
+        description=(
+            "Machine-checkable form (SymPy expressions, units, CODATA values); "
+            "check_status `verified` requires it to pass."
+        ),
     )
     cites: list[str] = Field(default_factory=list, description="Bibliography labels cited for the equation.")
     evidence: list[Evidence] = Field(default_factory=list, description="Evidence behind the assessment.")
