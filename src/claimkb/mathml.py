@@ -10,7 +10,8 @@ and silently closes unbalanced braces; both would publish a broken equation,
 so both raise :class:`MathError` with a message that names the problem.
 Arrows with text over them (``\\xrightarrow{x}``), which latex2mathml renders
 with an ``mpadded`` offset hack that browsers draw badly, are rewritten first
-into ``\\overset{x}{\\longrightarrow}``.
+into ``\\overset{x}{\\longrightarrow}``; in the MathML the arrow under or over a
+label then becomes a stretchy ``<mo>`` so the browser draws it as wide as the label.
 """
 
 from __future__ import annotations
@@ -34,6 +35,24 @@ _X_ARROWS = {
     "xmapsto": r"\longmapsto",
 }
 _X_ARROW_RE = re.compile(r"\\(" + "|".join(sorted(_X_ARROWS, key=len, reverse=True)) + r")(?![A-Za-z])")
+
+
+#: long arrow (as latex2mathml writes it) -> the arrow browsers stretch to the width of its label
+_STRETCHY = {
+    "&#x027F6;": "&#x02192;",  # \longrightarrow -> stretchy \rightarrow
+    "&#x027F5;": "&#x02190;",
+    "&#x027F9;": "&#x021D2;",
+    "&#x027F8;": "&#x021D0;",
+    "&#x027F7;": "&#x02194;",
+    "&#x027FA;": "&#x021D4;",
+    "&#x027FC;": "&#x021A6;",
+}
+_ARROW_BASE_RE = re.compile(r"<(mover|munder)><mrow><mi>(&#x027F[5-9A-C];)</mi></mrow>")
+
+
+def _stretch_arrows(mathml: str) -> str:
+    """An arrow under or over a label becomes a stretchy <mo>, so it spans the label."""
+    return _ARROW_BASE_RE.sub(lambda m: f'<{m.group(1)}><mo stretchy="true">{_STRETCHY[m.group(2)]}</mo>', mathml)
 
 
 class MathError(ValueError):
@@ -159,4 +178,4 @@ def to_mathml(latex: str, display: bool = True) -> str:
         raise MathError(f"unknown LaTeX macro(s) {names} in {latex!r} (latex2mathml does not know them)")
     if broken:
         raise MathError(f"missing argument in {latex!r}: {'; '.join(dict.fromkeys(broken))}")
-    return out
+    return _stretch_arrows(out)

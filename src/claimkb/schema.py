@@ -182,7 +182,7 @@ TABLES: tuple[Table, ...] = (
             ("status", "evidence_statuses", "term"),
         ),
         not_null=frozenset({"document_id", "statement", "quote", "quote_start", "quote_end", "voice", "status"}),
-        indexes=(("document_id", "position"), ("status",), ("claim_type",)),
+        indexes=(("document_id", "position"), ("status",), ("claim_type",), ("voice",)),  # every facet of the claims page has an index
         fts=("statement", "quote", "rationale"),
     ),
     Table(
@@ -428,7 +428,7 @@ join evidence_statuses on evidence_statuses.term = claims.status
         sql="""
 select
   equations.id, equations.document_id, documents.title as document_title, equations.label,
-  equations.latex, equations.status, evidence_statuses.rank as status_rank,
+  equations.latex, equations.mathml, equations.status, evidence_statuses.rank as status_rank,
   equations.check_status, check_statuses.rank as check_rank, equations.rationale
 from equations
 join documents on documents.id = equations.document_id
