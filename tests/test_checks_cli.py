@@ -212,6 +212,6 @@ def test_proposed_machine_checks_pass_on_the_curated_000(kb000):
 def test_every_rule_is_documented():
     from claimkb.checks import RULES
 
-    docs = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "notes" / "readme-checks.md", ROOT / "README.md") if p.exists())
+    docs = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs" / "checks.md", ROOT / "README.md"))
     missing = [r for r in RULES if f"`{r}`" not in docs]
-    assert missing == [], f"rules not documented in notes/readme-checks.md or README.md: {missing}"
+    assert missing == [], f"rules not documented in docs/checks.md or README.md: {missing}"

@@ -5,7 +5,7 @@ each is about, the rule, its severity (error, warning, info) and a message that
 says what to do. The build writes them into the ``checks`` table and fails on
 errors; ``claimkb check`` prints them with ``report``.
 
-Rules (see notes/readme-checks.md):
+Rules (see docs/checks.md):
 
 * identifiers.py: DOI syntax, ISBN check digits, arXiv ids, URLs, in the
   verified metadata and in the printed citations;

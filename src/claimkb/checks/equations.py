@@ -22,7 +22,7 @@ def check(kb: Any, col: Any) -> None:
                 if eq.check_status == "verified":
                     col.add(ld, "equation", eq.id, "verified-without-machine-check", "error",
                             f"Equation {eq.id} has check_status `verified`, which is reserved for equations the machine confirms, "
-                            "but it has no `machine_check`. Add a machine_check (see notes/readme-checks.md) or use `consistent` "
+                            "but it has no `machine_check`. Add a machine_check (see docs/checks.md) or use `consistent` "
                             "for an equation checked by hand.",
                             ("equations", i, "check_status"))
                 continue
