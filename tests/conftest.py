@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The build keeps parse caches (CLAIMKB_CACHE_DIR, default ~/.cache/claimkb). Tests use a
+# private, empty one, so a test run neither reads nor fills the user's cache.
+os.environ.setdefault("CLAIMKB_CACHE_DIR", tempfile.mkdtemp(prefix="claimkb-test-cache-"))
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 _WS = re.compile(r"\s+")
+_WS_LONG = re.compile(r"\s{2,}")
 
 #: characters of context kept on each side of a quote (TextQuoteSelector prefix/suffix)
 CONTEXT = 32
@@ -62,24 +63,17 @@ class SourceText:
         # whitespace run into one space. To map a normalized offset back we keep,
         # for every run, its normalized position and the cumulative number of
         # characters the collapsing removed up to and including it.
-        norm_parts: list[str] = []
+        # A run of one whitespace character removes nothing, so only runs of two
+        # or more need a table entry (far fewer: paragraph breaks, double spaces).
         self._run_norm: list[int] = []  # normalized offset of each collapsed run's space
         self._run_shift: list[int] = []  # chars removed up to and including this run
         removed = 0
-        last = 0
-        norm_len = 0
-        for m in _WS.finditer(text):
-            chunk = text[last : m.start()]
-            norm_parts.append(chunk)
-            norm_len += len(chunk)
-            norm_parts.append(" ")
-            self._run_norm.append(norm_len)
-            norm_len += 1
-            removed += (m.end() - m.start()) - 1
+        for m in _WS_LONG.finditer(text):
+            start, end = m.span()
+            self._run_norm.append(start - removed)
+            removed += end - start - 1
             self._run_shift.append(removed)
-            last = m.end()
-        norm_parts.append(text[last:])
-        self.norm = "".join(norm_parts)
+        self.norm = _WS.sub(" ", text)
 
     def to_original(self, norm_pos: int, *, is_end: bool = False) -> int:
         """Map an offset in the normalized text to the exact text."""

@@ -14,8 +14,10 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,12 +41,29 @@ def _work_values(w: Work) -> list[Any]:
 
 def rows(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> dict[str, list[Row]]:
     """Every row of every table, in column order of schema.TABLES. Deterministic."""
-    out: dict[str, list[Row]] = {name: [] for name in TABLES_BY_NAME}
+    out: dict[str, list[Row]] = _empty()
+    for batch in iter_rows(kb, findings):
+        for name, rs in batch.items():
+            out[name].extend(rs)
+    return out
+
+
+def _empty() -> dict[str, list[Row]]:
+    return {name: [] for name in TABLES_BY_NAME}
+
+
+def iter_rows(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> Iterator[dict[str, list[Row]]]:
+    """The rows of rows(), in the same order, one batch at a time: the vocabularies,
+    then each document's rows, then the check findings. Writing batch by batch
+    never holds a second copy of a million-claim knowledge base in memory."""
+    out: dict[str, list[Row]] = _empty()
     for vocab, table in VOCAB_TABLES.items():
         for t in getattr(kb.vocabulary, vocab):
             out[table].append((t.term, t.rank, t.colour, t.text_colour, t.definition))
 
+    yield out
     for ld in sorted(kb.documents, key=lambda d: d.doc.id):
+        out = _empty()
         d = ld.doc
         a = ld.anchors
         out["documents"].append(
@@ -99,9 +118,11 @@ def rows(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> dict[str, list[Row]
                  about if kind == "bibliography" else None,
                  ev.stance, cited.id if cited else None, *_work_values(work), int(self_cite), ev.note)
             )
+        yield out
+    out = _empty()
     for n, f in enumerate(findings, 1):
         out["checks"].append((n, f.document_id, f.about_type, f.about_id, f.rule, f.severity, f.message))
-    return out
+    yield out
 
 
 def _insert_sql(table: str) -> str:
@@ -135,42 +156,122 @@ def write_database(kb: KnowledgeBase, db_path: Path, findings: Iterable[Any] = (
     """Write the knowledge base to db_path atomically; return row counts per table."""
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    table_rows = rows(kb, findings)
+    phase = _Phases()
     with build_lock(db_path):
+        _remove_stale_temp_files(db_path)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent)
         os.close(fd)
         tmp = Path(tmp_name)
         try:
+            phase.point("tempfile")
             conn = sqlite3.connect(tmp, isolation_level=None)
             conn.execute("pragma journal_mode = off")  # a temporary file: a crash just discards it
             conn.execute("pragma synchronous = off")
-            conn.execute("pragma foreign_keys = on")
+            conn.execute("pragma cache_size = -262144")  # 256 MiB: index pages stay in memory
+            # foreign keys are checked once, in bulk, by foreign_key_check below:
+            # cheaper than a parent look-up per inserted row, and just as strict
+            conn.execute("pragma foreign_keys = off")
             conn.isolation_level = ""  # back to implicit transactions for `with conn`
             db = sqlite_utils.Database(conn)
-            ensure_db_shape(db)
-            write_rows(db, table_rows)
+            ensure_db_shape(db, indexes=False)
+            phase("create")
+            counts = _write_batches(conn, iter_rows(kb, findings), phase)
+            with conn:
+                ensure_db_shape(db)  # the secondary indexes, built once from the full tables
+            phase("index")
             ensure_fts(db)
+            phase("fts")
             problems = conn.execute("pragma foreign_key_check").fetchall()
+            phase("foreign_key_check")
             if problems:  # the loader should have caught every one; never ship a broken file
                 raise RuntimeError(f"foreign key check failed: {problems[:5]}")
             conn.execute("analyze")
+            phase("analyze")
             conn.commit()
             conn.execute("pragma journal_mode = delete")
             conn.close()
+            phase("commit")
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
+            phase("fsync")
             os.replace(tmp, db_path)
             dir_fd = os.open(db_path.parent, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+            phase("rename")
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
             raise
-    return {name: len(rs) for name, rs in table_rows.items()}
+    phase.save()
+    return counts
 
 
-__all__ = ["rows", "write_database", "write_rows", "build_lock", "RECORD_KINDS", "SINGULAR"]
+def _write_batches(conn: sqlite3.Connection, batches: Iterator[dict[str, list[Row]]], phase: "_Phases") -> dict[str, int]:
+    """Insert batch after batch with executemany, in one transaction; time building
+    the rows (phase "rows") apart from inserting them (phase "insert")."""
+    counts = {name: 0 for name in TABLES_BY_NAME}
+    sql = {name: _insert_sql(name) for name in TABLES_BY_NAME}
+    t_rows = t_insert = 0.0
+    with conn:  # one transaction
+        t = time.perf_counter()
+        for n, batch in enumerate(batches):
+            t1 = time.perf_counter()
+            t_rows += t1 - t
+            for name, rs in batch.items():
+                if rs:
+                    conn.executemany(sql[name], rs)
+                    counts[name] += len(rs)
+            if n == 2:
+                phase.point("insert-midway")  # inside the transaction, some documents written
+            t = time.perf_counter()
+            t_insert += t - t1
+    phase.add("rows", t_rows)
+    phase("insert", minus=t_rows)
+    return counts
+
+
+class _Phases:
+    """Wall time of each write phase, for `claimkb bench`.
+
+    CLAIMKB_TIMINGS=<file> appends them there as one JSON line. CLAIMKB_FAULT_AT=<phase>
+    kills the process with SIGKILL right after that phase, so the reliability tests
+    can prove that a build dying at any point leaves the previous database intact."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.times: dict[str, float] = {}
+        self.fault = os.environ.get("CLAIMKB_FAULT_AT")
+
+    def add(self, name: str, seconds: float) -> None:
+        self.times[name] = round(seconds, 4)
+
+    def __call__(self, name: str, minus: float = 0.0) -> None:
+        now = time.perf_counter()
+        self.times[name] = round(now - self.t - minus, 4)
+        self.t = now
+        self.point(name)
+
+    def point(self, name: str) -> None:
+        """A named point where CLAIMKB_FAULT_AT can kill the build."""
+        if self.fault == name:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def save(self) -> None:
+        out = os.environ.get("CLAIMKB_TIMINGS")
+        if out:
+            with open(out, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(self.times) + "\n")
+
+
+def _remove_stale_temp_files(db_path: Path) -> None:
+    """Temporary files left by a build that was killed (we hold the lock: none is in use)."""
+    for stale in db_path.parent.glob(f".{db_path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+__all__ = ["rows", "iter_rows", "write_database", "write_rows", "build_lock", "RECORD_KINDS", "SINGULAR"]

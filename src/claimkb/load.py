@@ -13,6 +13,9 @@ import contextlib
 import difflib
 import gc
 import hashlib
+import os
+import pickle
+import sys
 import typing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pydantic
 from pydantic import BaseModel, ValidationError
 
 from .anchor import Anchor, AnchorError, SourceText
@@ -305,7 +309,87 @@ def _parse_document_star(args: tuple[Path, Path]) -> tuple[LoadedDocument | None
     ld, problems = parse_document(*args)
     if ld is not None:
         ld.yaml = None  # YAML node trees do not pickle; re-read on demand
+        if not problems:
+            blob = _DocumentCache(args[1]).put(args[0], ld)
+            if blob is not None:  # already pickled for the cache: send those bytes, not pickle it again
+                return blob, problems  # type: ignore[return-value]
     return ld, problems
+
+
+#: everything a parsed document depends on besides its two files: the code that parses it
+_CODE = Path(__file__).parent
+_FINGERPRINT = hashlib.sha256(
+    b"|".join(
+        [sys.version.encode(), pydantic.VERSION.encode()]
+        + [(_CODE / f).read_bytes() for f in ("load.py", "anchor.py", "model.py", "mathml.py", "yamlfile.py", "problems.py") if (_CODE / f).exists()]
+    )
+).hexdigest()
+
+
+class _DocumentCache:
+    """Validated, anchored documents, keyed by the sha256 of the document file, of its
+    source text and of the code that parses them (so a stale entry is never used).
+
+    Only documents without any problem are stored, and an entry is just the
+    pickled result of parse_document(), so a build from the cache is identical
+    to one without it; a rebuild after one document changed parses that
+    document only. Lives next to the YAML cache (yamlfile.cache_dir()); switched
+    off with CLAIMKB_NO_CACHE=1. Unreadable entries are ignored."""
+
+    def __init__(self, sources: Path):
+        from .yamlfile import cache_dir
+
+        root = cache_dir()
+        self.root = root / "documents" if root is not None else None
+        self.sources = sources
+        self.keys: dict[Path, str] = {}
+
+    def _key(self, path: Path) -> str | None:
+        try:
+            doc = path.read_bytes()
+            src = (self.sources / f"{path.stem}.txt").read_bytes()
+        except OSError:
+            return None
+        h = hashlib.sha256(_FINGERPRINT.encode())
+        for part in (path.name.encode(), hashlib.sha256(doc).digest(), hashlib.sha256(src).digest()):
+            h.update(len(part).to_bytes(8, "big") + part)
+        return h.hexdigest()
+
+    def get(self, path: Path) -> LoadedDocument | None:
+        if self.root is None:
+            return None
+        key = self.keys[path] = self._key(path) or ""
+        if not key:
+            return None
+        try:
+            ld = pickle.loads((self.root / key[:2] / key).read_bytes())
+        except Exception:  # a missing, truncated or foreign entry: parse instead
+            return None
+        if not isinstance(ld, LoadedDocument):
+            return None
+        ld.path, ld.source_path = path, self.sources / f"{path.stem}.txt"
+        return ld
+
+    def put(self, path: Path, ld: LoadedDocument) -> bytes | None:
+        """Store ld; return its pickle (None when nothing was stored)."""
+        if self.root is None:
+            return None
+        key = self.keys.get(path) or self._key(path)
+        if not key:
+            return None
+        entry = self.root / key[:2] / key
+        keep, ld.yaml = ld.yaml, None
+        try:
+            blob = pickle.dumps(ld, protocol=pickle.HIGHEST_PROTOCOL)
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = entry.with_name(f".{key}.{os.getpid()}.tmp")
+            tmp.write_bytes(blob)
+            os.replace(tmp, entry)
+            return blob
+        except Exception:  # the cache is an optimisation: never fail a build for it
+            return None
+        finally:
+            ld.yaml = keep
 
 
 def _line(ld: LoadedDocument, path: tuple[Any, ...]) -> int | None:
@@ -382,6 +466,11 @@ def no_gc() -> Iterator[None]:
         yield
     finally:
         if was:
+            # everything allocated meanwhile is still in the youngest generation: the
+            # first collection would scan it all (seconds at a million claims), and
+            # later ones again. Move it out of the collector's sight; objects are
+            # still freed by reference counting when the knowledge base is dropped.
+            gc.freeze()
             gc.enable()
 
 
@@ -402,11 +491,23 @@ def _load_knowledge_base(data_dir: Path, *, workers: int = 1) -> KnowledgeBase:
     paths = document_paths(data_dir)
     sources = data_dir / "sources"
     results: list[tuple[LoadedDocument | None, list[Problem]]]
-    if workers > 1 and len(paths) > 1:
+    cached = _DocumentCache(sources)
+    hits = {p: ld for p in paths if (ld := cached.get(p)) is not None}
+    todo = [p for p in paths if p not in hits]
+    if workers > 1 and len(todo) > 1:  # the workers store what they parse in the cache
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(_parse_document_star, [(p, sources) for p in paths], chunksize=max(1, len(paths) // (workers * 8))))
+            results_iter = pool.map(_parse_document_star, [(p, sources) for p in todo], chunksize=max(1, len(todo) // (workers * 8)))
+            # unpickle each document as it arrives, while the workers go on
+            parsed = [(pickle.loads(ld) if isinstance(ld, bytes) else ld, ps) for ld, ps in results_iter]
     else:
-        results = [parse_document(p, sources) for p in paths]
+        parsed = []
+        for p in todo:
+            ld, ps = parse_document(p, sources)
+            if ld is not None and not ps:
+                cached.put(p, ld)
+            parsed.append((ld, ps))
+    fresh = dict(zip(todo, parsed))
+    results = [(hits[p], []) if p in hits else fresh[p] for p in paths]
     docs = []
     for ld, ps in results:
         problems += ps

@@ -1,12 +1,20 @@
 """Read a YAML file fast, and find the line of any value in it when an error needs one.
 
-Loading uses libyaml's C loader when it is present. Line numbers are only
-needed to report problems, so the node tree (which carries them) is composed
-lazily, the first time a line is asked for.
+Loading uses libyaml's C loader when it is present, parses each text once
+(duplicate keys are found on the way) and builds plain data directly from the
+parsed nodes; the result is memoized on disk by the text's sha256 (see
+cache_dir()). Line numbers are only needed to report problems, so the node
+tree (which carries them) is composed again lazily, the first time a line is
+asked for.
 """
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -15,6 +23,146 @@ try:  # the C loader is several times faster
     Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     Loader = yaml.SafeLoader  # type: ignore[misc]
+
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+class _FastLoader(Loader):  # type: ignore[misc, valid-type]
+    """The C loader with a memoized resolver for plain scalars (the same tags, found faster)."""
+
+    _tags: dict[str, str] = {}
+
+    # Path resolvers are never registered on the safe loader, so the composer's
+    # per-node descend/ascend calls are no-ops: bind them to C builtins that
+    # accept the same arguments and do nothing (saves two Python calls per node).
+    if not Loader.yaml_path_resolvers:
+        descend_resolver = slice  # called as (parent, index)
+        ascend_resolver = tuple  # called with no argument
+
+    def resolve(self, kind, value, implicit):  # type: ignore[no-untyped-def]
+        if kind is _ScalarNode and not self.yaml_path_resolvers:
+            if not implicit[0]:
+                return self.DEFAULT_SCALAR_TAG
+            if value and value[0] not in _IMPLICIT and None not in _IMPLICIT:
+                return self.DEFAULT_SCALAR_TAG
+            tag = self._tags.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(value) <= 40 and len(self._tags) < 4096:  # keys and vocabulary labels, not every id
+                    self._tags[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
+class _Fallback(Exception):
+    """The fast constructor met something only the full one handles (aliases, merges, odd keys)."""
+
+
+def _load(text: str) -> tuple[Any, list[tuple[int, str]]]:
+    """Parse once: the data, and the duplicate keys found on the way.
+
+    Plain mappings, sequences and strings are built by a direct walk over the
+    composed nodes (several times faster than PyYAML's generic constructor);
+    every other scalar goes through PyYAML's own constructor, and a document
+    using aliases, merge keys or unhashable keys is built entirely by PyYAML,
+    so the result is always what ``yaml.load(text, CSafeLoader)`` returns.
+    """
+    loader = _FastLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None, []
+        dups: list[tuple[int, str]] = []
+        seen_nodes: set[int] = set()
+        construct_object = loader.construct_object
+
+        def walk(node: yaml.Node) -> Any:
+            cls = type(node)
+            tag = node.tag
+            if cls is _ScalarNode:
+                if tag == _STR:
+                    return node.value
+                return construct_object(node, deep=True)
+            if id(node) in seen_nodes:  # an alias: shared or recursive data
+                raise _Fallback
+            seen_nodes.add(id(node))
+            if cls is _SequenceNode and tag == _SEQ:
+                return [walk(c) for c in node.value]
+            if cls is _MappingNode and tag == _MAP:
+                out: dict[Any, Any] = {}
+                keys: set[str] = set()
+                for k, v in node.value:
+                    if type(k) is not _ScalarNode or k.tag not in (_STR, "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:float", "tag:yaml.org,2002:null"):
+                        raise _Fallback  # merge keys, value keys, complex keys
+                    if k.value in keys:
+                        dups.append((k.start_mark.line + 1, k.value))
+                    keys.add(k.value)
+                    out[walk(k)] = walk(v)
+                return out
+            raise _Fallback  # explicitly tagged collections
+
+        try:
+            data = walk(root)
+        except _Fallback:
+            data = loader.construct_document(root)
+            dups = _duplicate_keys(root)
+        finally:
+            walk = None  # type: ignore[assignment]  # break walk -> cell -> walk: loads run with gc paused
+        return data, sorted(dups)
+    finally:
+        loader.dispose()
+
+
+def cache_dir() -> Path | None:
+    """Root of the build caches: $CLAIMKB_CACHE_DIR, else ~/.cache/claimkb (parsed YAML
+    in yaml/, parsed documents in documents/); None when CLAIMKB_NO_CACHE is set.
+    Deleting it is always safe."""
+    if os.environ.get("CLAIMKB_NO_CACHE"):
+        return None
+    root = os.environ.get("CLAIMKB_CACHE_DIR")
+    if root:
+        return Path(root)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "claimkb"
+
+
+#: what the cached data depends on besides the file's text
+_FINGERPRINT = f"{sys.version}|{yaml.__version__}|{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}|"
+
+
+def _cached_load(text: str) -> tuple[Any, list[tuple[int, str]]]:
+    """_load(text), memoized on disk by the sha256 of the text (content-addressed, so
+    an edited file is simply a new key and a stale entry can never be returned).
+
+    Parsing YAML is most of a build's time; a rebuild re-parses only the files
+    that changed. Entries are marshal dumps written atomically; anything
+    unreadable is ignored and re-parsed, and data marshal cannot hold (dates)
+    is not cached."""
+    root = cache_dir()
+    if root is None:
+        return _load(text)
+    key = hashlib.sha256((_FINGERPRINT + text).encode("utf-8", "surrogatepass")).hexdigest()
+    entry = root / "yaml" / key[:2] / key
+    try:
+        data, dups = marshal.loads(entry.read_bytes())
+        return data, [tuple(d) for d in dups]  # type: ignore[misc]
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    data, dups = _load(text)
+    try:
+        blob = marshal.dumps((data, dups))
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.with_name(f".{key}.{os.getpid()}.tmp")
+        tmp.write_bytes(blob)
+        os.replace(tmp, entry)
+    except (OSError, ValueError):
+        pass
+    return data, dups
 
 
 class YamlSyntaxError(Exception):
@@ -30,7 +178,7 @@ class YamlFile:
     def __init__(self, text: str):
         self.text = text
         try:
-            self.data: Any = yaml.load(text, Loader=Loader)
+            self.data, self._duplicates = _cached_load(text)
         except yaml.MarkedYAMLError as e:
             mark = e.problem_mark or e.context_mark
             line = mark.line + 1 if mark else None
@@ -38,6 +186,10 @@ class YamlFile:
             if e.context:
                 what = f"{e.context}; {what}"
             raise YamlSyntaxError(line, f"YAML syntax error: {what}") from None
+        except yaml.reader.ReaderError as e:  # a character YAML does not allow: say where
+            line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
+            char = f"#x{e.character:04x}" if isinstance(e.character, int) else repr(e.character)
+            raise YamlSyntaxError(line, f"YAML syntax error: unacceptable character {char}: {e.reason}") from None
         except yaml.YAMLError as e:
             raise YamlSyntaxError(None, f"YAML error: {e}") from None
         self._root: yaml.Node | None = None
@@ -73,19 +225,24 @@ class YamlFile:
         return line
 
     def duplicate_keys(self) -> list[tuple[int, str]]:
-        """(line, key) of every key given twice in the same mapping."""
-        out: list[tuple[int, str]] = []
-        stack = [self._node()]
-        while stack:
-            node = stack.pop()
-            if isinstance(node, yaml.MappingNode):
-                seen: set[str] = set()
-                for k, v in node.value:
-                    if isinstance(k, yaml.ScalarNode):
-                        if k.value in seen:
-                            out.append((k.start_mark.line + 1, k.value))
-                        seen.add(k.value)
-                    stack.append(v)
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend(node.value)
-        return sorted(out)
+        """(line, key) of every key given twice in the same mapping (found while loading)."""
+        return list(self._duplicates)
+
+
+def _duplicate_keys(root: yaml.Node | None) -> list[tuple[int, str]]:
+    """(line, key) of every key given twice in the same mapping, from a node tree."""
+    out: list[tuple[int, str]] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in seen:
+                        out.append((k.start_mark.line + 1, k.value))
+                    seen.add(k.value)
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return sorted(out)

@@ -1,0 +1,211 @@
+"""Faults: a build killed at any moment, builds racing, a pathological query through the web.
+
+Every build here is the real `claimkb build` command in a subprocess, on a
+synthetic corpus (claimkb.synth) in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from claimkb import synth
+
+N_CLAIMS = 1500
+PHASES = ("tempfile", "create", "insert-midway", "insert", "index", "fts", "foreign_key_check", "analyze", "commit", "fsync", "rename")
+
+
+def _env(tmp: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ, CLAIMKB_CACHE_DIR=str(tmp / "cache"))
+    env.pop("CLAIMKB_FAULT_AT", None)
+    env.update(extra)
+    return env
+
+
+def build_cmd(data: Path, db: Path) -> list[str]:
+    return [sys.executable, "-m", "claimkb", "build", "--data", str(data), "--db", str(db)]
+
+
+def snapshot(db: Path) -> dict:
+    """What a reader sees: integrity, row counts, a digest of every claim, a working FTS query."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+        counts = {t: conn.execute(f"select count(*) from [{t}]").fetchone()[0] for t in ("documents", "claims", "equations", "bibliography", "evidence", "claim_links")}
+        h = hashlib.sha256()
+        for row in conn.execute("select id, statement, quote_start, quote_end, status from claims order by id"):
+            h.update(repr(row).encode())
+        fts = conn.execute("select count(*) from claims_fts where claims_fts match ?", (synth.RARE_TERM,)).fetchone()[0]
+        return {"counts": counts, "claims_sha": h.hexdigest(), "fts_rare": fts}
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("corpus") / "data"
+    synth.generate(data, N_CLAIMS)
+    return data
+
+
+@pytest.fixture
+def built(corpus, tmp_path) -> tuple[Path, Path, dict]:
+    """A private copy of the corpus and a database built from it (the 'previous' database)."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(corpus, data)
+    db = tmp_path / "out" / "claimkb.db"
+    subprocess.run(build_cmd(data, db), check=True, env=_env(tmp_path), capture_output=True)
+    before = snapshot(db)
+    assert before["counts"]["claims"] == N_CLAIMS and before["fts_rare"] >= 1
+    synth.touch_document(data, 0)  # the next build has something new to write
+    return data, db, before
+
+
+def _leftovers(db: Path) -> list[Path]:
+    return sorted(db.parent.glob(f".{db.name}.*.tmp"))
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_build_killed_after_each_phase_leaves_a_servable_database(built, tmp_path, phase):
+    data, db, before = built
+    r = subprocess.run(build_cmd(data, db), env=_env(tmp_path, CLAIMKB_FAULT_AT=phase), capture_output=True)
+    assert r.returncode == -signal.SIGKILL, r.stderr.decode()[-2000:]
+    after = snapshot(db)
+    if phase == "rename":  # killed after the new file was renamed into place: the new database, whole
+        assert after["counts"] == before["counts"] and after["claims_sha"] != before["claims_sha"]
+    else:  # killed before: exactly the previous database
+        assert after == before
+    # the next build cleans up what the killed one left, and succeeds
+    r = subprocess.run(build_cmd(data, db), env=_env(tmp_path), capture_output=True)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    assert _leftovers(db) == []
+    assert snapshot(db)["counts"] == before["counts"]
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.6, 0.9, 1.2])
+def test_build_killed_at_a_random_moment_leaves_old_or_new_database(built, tmp_path, delay):
+    data, db, before = built
+    proc = subprocess.Popen(build_cmd(data, db), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    after = snapshot(db)  # integrity_check inside
+    assert after["counts"] == before["counts"]
+    assert after["fts_rare"] == before["fts_rare"]
+
+
+def test_concurrent_builds_do_not_corrupt_the_database(built, tmp_path):
+    data, db, before = built
+    procs = [subprocess.Popen(build_cmd(data, db), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(3)]
+    # a reader keeps the previous file open while they race
+    reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    seen = reader.execute("select count(*) from claims").fetchone()[0]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err.decode()[-2000:]
+    assert reader.execute("select count(*) from claims").fetchone()[0] == seen == N_CLAIMS
+    reader.close()
+    after = snapshot(db)
+    assert after["counts"] == before["counts"] and after["claims_sha"] != before["claims_sha"]
+    assert _leftovers(db) == []
+
+
+def test_failed_write_leaves_previous_database_and_no_temp_file(built, tmp_path, monkeypatch):
+    """An exception in the middle of the write (here: a bad row) changes nothing on disk."""
+    from claimkb import build
+    from claimkb.load import load_knowledge_base
+
+    data, db, before = built
+    kb = load_knowledge_base(data)
+    real_rows = build.iter_rows
+
+    def bad_rows(kb, findings=()):
+        for n, batch in enumerate(real_rows(kb, findings)):
+            if n == 5:
+                batch["claims"].append(batch["claims"][0])  # a duplicate primary key: the insert fails midway
+            yield batch
+
+    monkeypatch.setattr(build, "iter_rows", bad_rows)
+    with pytest.raises(sqlite3.IntegrityError):
+        build.write_database(kb, db)
+    assert snapshot(db) == before
+    assert _leftovers(db) == []
+
+
+# --------------------------------------------------------------------------- the served database
+
+
+@pytest.fixture(scope="module")
+def server(corpus, tmp_path_factory):
+    from claimkb.bench import Server
+
+    out = tmp_path_factory.mktemp("served")
+    db = out / "claimkb.db"
+    subprocess.run(build_cmd(corpus, db), check=True, env=_env(out), capture_output=True)
+    srv = Server(db)
+    with srv:
+        yield srv
+
+
+RUNAWAY = (
+    "with recursive c(x) as (select 1 union all select x + 1 from c where x < 1000000000000) "
+    "select count(*) from c"
+)
+
+
+def test_pathological_query_is_stopped_and_server_keeps_answering(server):
+    import asyncio
+
+    import httpx
+
+    limit_ms = httpx.get(server.base + "/-/settings.json").json()["sql_time_limit_ms"]
+    assert 0 < limit_ms <= 30000  # the project sets it in src/claimkb/site/settings.json
+
+    async def go():
+        async with httpx.AsyncClient(base_url=server.base, timeout=60) as c:
+            t0 = time.perf_counter()
+            runaway = asyncio.create_task(c.get("/claimkb.json", params={"sql": RUNAWAY}))
+            await asyncio.sleep(0.05)
+            # the server answers other requests while the runaway query runs
+            other = [await c.get("/claimkb/claims.json?_size=5") for _ in range(3)]
+            r = await runaway
+            return r, time.perf_counter() - t0, other
+
+    r, elapsed, other = asyncio.run(go())
+    assert r.status_code >= 400
+    body = r.text.lower()
+    assert "interrupted" in body or "too long" in body
+    assert elapsed < limit_ms / 1000 + 5
+    assert all(o.status_code == 200 for o in other)
+    assert httpx.get(server.base + "/claimkb/claims.json?_size=1").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "delete from claims",
+        "update claims set status = 'established'",
+        "drop table claims",
+        "insert into claims_fts(claims_fts) values ('delete-all')",
+        "attach database '/tmp/x.db' as x",
+        "pragma writable_schema = 1",
+    ],
+)
+def test_served_database_is_read_only(server, sql):
+    import httpx
+
+    r = httpx.get(server.base + "/claimkb.json", params={"sql": sql}, timeout=30)
+    assert r.status_code >= 400
+    assert httpx.get(server.base + "/claimkb/claims.json?_size=1").json()["rows"]
+    n = httpx.get(server.base + "/claimkb.json", params={"sql": "select count(*) from claims", "_shape": "array"}).json()
+    assert list(n[0].values()) == [N_CLAIMS]
