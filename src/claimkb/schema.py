@@ -328,7 +328,7 @@ TABLES: tuple[Table, ...] = (
             ("stance", "stances", "term"),
         ),
         not_null=frozenset({"document_id", "about_type", "about_id", "stance", "note", "self_citation", "authors"}),
-        indexes=(("about_id",), ("claim_id",), ("equation_id",), ("bibliography_id",), ("doi",)),
+        indexes=(("about_id",), ("claim_id",), ("equation_id",), ("bibliography_id",), ("doi",), ("document_id",), ("stance",)),
     ),
     Table(
         name="claim_links",

@@ -131,7 +131,13 @@ async def vocabulary(datasette) -> dict[str, dict[str, dict[str, Any]]]:
         res = await db.execute(f"select term, rank, colour, text_colour, definition from [{table}] order by rank")
         out[vocab] = {r["term"]: dict(r) for r in res.rows}
     _vocab_cache[datasette] = out
+    _badge_cache[id(out)] = (out, {})
     return out
+
+
+#: id(vocabulary dict) -> (that dict, kept alive so its id is never reused; {badge args: Markup}).
+#: Only the vocabularies read from the (immutable) database are memoised, never ad-hoc ones.
+_badge_cache: dict[int, tuple[dict, dict]] = {}
 
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -145,6 +151,18 @@ def badge(vocab: dict, vocab_name: str, term: Any, *, prefix: bool = True, extra
     """
     if term is None or term == "":
         return Markup('<span class="ckb-badge ckb-badge-none">none</span>')
+    memo = _badge_cache.get(id(vocab))
+    # memoised only for the vocabulary's own terms (bounded), never for arbitrary values
+    if memo is not None and memo[0] is vocab and isinstance(term, str) and term in vocab.get(vocab_name, {}):
+        key = (vocab_name, term, prefix, extra_class)
+        hit = memo[1].get(key)
+        if hit is None:
+            hit = memo[1][key] = _badge(vocab, vocab_name, term, prefix, extra_class)
+        return hit
+    return _badge(vocab, vocab_name, term, prefix, extra_class)
+
+
+def _badge(vocab: dict, vocab_name: str, term: Any, prefix: bool, extra_class: str) -> Markup:
     info = vocab.get(vocab_name, {}).get(term)
     label = VOCAB_LABELS.get(vocab_name, vocab_name.replace("_", " "))
     hidden = Markup('<span class="ckb-vh">{}: </span>').format(label) if prefix else Markup("")
