@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from .exports import FORMATS, ExportError, connect_ro
+from .fileio import atomic_write
 
 
 def _write_text(text: str, out: Path | None) -> None:
@@ -18,16 +17,7 @@ def _write_text(text: str, out: Path | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(out, text.encode("utf-8"))
     click.echo(f"wrote {out}", err=True)
 
 

@@ -13,7 +13,6 @@ import contextlib
 import difflib
 import gc
 import hashlib
-import os
 import pickle
 import sys
 import typing
@@ -27,6 +26,7 @@ import pydantic
 from pydantic import BaseModel, ValidationError
 
 from .anchor import Anchor, AnchorError, SourceText
+from .fileio import atomic_write
 from .model import VOCABULARIES, Document, Evidence, Vocabulary
 from .problems import DataError, Problem, display_path
 from .yamlfile import YamlFile, YamlSyntaxError
@@ -381,10 +381,7 @@ class _DocumentCache:
         keep, ld.yaml = ld.yaml, None
         try:
             blob = pickle.dumps(ld, protocol=pickle.HIGHEST_PROTOCOL)
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            tmp = entry.with_name(f".{key}.{os.getpid()}.tmp")
-            tmp.write_bytes(blob)
-            os.replace(tmp, entry)
+            atomic_write(entry, blob)
             return blob
         except Exception:  # the cache is an optimisation: never fail a build for it
             return None

@@ -24,6 +24,7 @@ import click
 import yaml
 
 from .model import ID_PATTERN, DocumentKind
+from .fileio import atomic_write
 
 SCHEMA_FILE = Path("schema") / "document.schema.json"
 
@@ -218,19 +219,6 @@ def _where_from(source: Path) -> str:
         return source.name
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def make_draft(
     source: Path,
     doc_id: str,
@@ -317,7 +305,7 @@ def make_draft(
                 tmp_copy.unlink()
                 raise NewError(f"{source} changed while it was being copied: run the command again")
             os.replace(tmp_copy, src_path)
-    _atomic_write(doc_path, body.encode("utf-8"))
+    atomic_write(doc_path, body.encode("utf-8"))
     return doc_path, src_path, doc, warnings
 
 

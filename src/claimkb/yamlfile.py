@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from .fileio import atomic_write
+
 try:  # the C loader is several times faster
     Loader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
@@ -155,11 +157,7 @@ def _cached_load(text: str) -> tuple[Any, list[tuple[int, str]]]:
         pass
     data, dups = _load(text)
     try:
-        blob = marshal.dumps((data, dups))
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = entry.with_name(f".{key}.{os.getpid()}.tmp")
-        tmp.write_bytes(blob)
-        os.replace(tmp, entry)
+        atomic_write(entry, marshal.dumps((data, dups)))
     except (OSError, ValueError):
         pass
     return data, dups

@@ -21,15 +21,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..schema import TABLES
+from ..fileio import atomic_path
 
 
 def table_names(conn: sqlite3.Connection) -> list[str]:
@@ -113,20 +112,12 @@ def write_csv(conn: sqlite3.Connection, out: Path) -> list[Path]:
     files = {f"{t}.csv": csv_text(conn, t) for t in table_names(conn)}
     files["datapackage.json"] = json.dumps(datapackage(conn), ensure_ascii=False, indent=2) + "\n"
     if out.suffix.lower() == ".zip":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        os.close(fd)
-        try:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
-                for name, text in files.items():
-                    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # reproducible archive
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o644 << 16
-                    z.writestr(info, text.encode("utf-8"))
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            for name, text in files.items():
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # reproducible archive
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                z.writestr(info, text.encode("utf-8"))
         return [out]
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -6,27 +6,14 @@ and gives every page the vocabulary colours (`ckb_vocab`).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
-
-def _common():
-    name = "claimkb_site_common"
-    mod = sys.modules.get(name)
-    if mod is None:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("claimkb_common.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return mod
+from claimkb.site import common as C
 
 
-C = _common()
 
 #: tables and views whose `id` (or other) column names a record with a reader page
 _ID_COLUMN_KIND = {

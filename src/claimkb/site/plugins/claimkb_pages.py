@@ -6,28 +6,15 @@ against the served database and renders a template from site/templates.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from urllib.parse import unquote
 
 from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 from markupsafe import Markup, escape
 
-
-def _common():
-    name = "claimkb_site_common"
-    mod = sys.modules.get(name)
-    if mod is None:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("claimkb_common.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return mod
+from claimkb.site import common as C
 
 
-C = _common()
 
 
 async def _rows(db, sql, params=None):

@@ -1,9 +1,9 @@
-"""Shared helpers of the claimkb site plugins (this file registers no hooks).
+"""Shared helpers of the claimkb site plugins (imported by the files in plugins/).
 
-The other plugin files load it with ``load_common()`` (Datasette executes each
-plugin file on its own, without a package, so a plain import would not work).
 Everything here reads only the database Datasette serves: vocabulary colours
 and definitions come from the vocabulary tables, never from Python models.
+The only thing taken from the Python side is the database's own shape
+(schema.VOCAB_TABLES: which table holds which vocabulary).
 """
 
 from __future__ import annotations
@@ -16,22 +16,14 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
+from claimkb import schema
+
 #: the database name the site expects (metadata.yml uses it); any other
 #: database that has a `claims` table is accepted too
 DB_NAME = "claimkb"
 
-#: vocabulary name -> table (mirrors schema.VOCAB_TABLES; the vocabulary view lists them)
-VOCAB_TABLES = {
-    "evidence_status": "evidence_statuses",
-    "check_status": "check_statuses",
-    "citation_status": "citation_statuses",
-    "claim_type": "claim_types",
-    "voice": "voices",
-    "document_kind": "document_kinds",
-    "stance": "stances",
-    "relation": "relations",
-    "severity": "severities",
-}
+#: vocabulary name -> table
+VOCAB_TABLES = schema.VOCAB_TABLES
 
 #: how each vocabulary is named to a reader (screen readers hear "evidence status: supported")
 VOCAB_LABELS = {
