@@ -227,3 +227,23 @@ def test_equation_mathml_is_stored(tmp_path):
     write_database(kb, tmp_path / "kb.db")
     mathml = sqlite3.connect(tmp_path / "kb.db").execute("select mathml from equations").fetchone()[0]
     assert mathml.startswith("<math") and "<mfrac>" in mathml
+
+
+def test_a_broken_document_does_not_make_links_into_it_look_dangling(tmp_path):
+    """One invalid file reports its own error; other files linking into it get no false errors."""
+    data = make_data(tmp_path)
+    sha = hashlib.sha256(b"Another text.").hexdigest()
+    (data / "sources" / "doc2.txt").write_text("Another text.")
+    (data / "documents" / "doc2.yaml").write_text(
+        f"id: doc2\ntitle: T\nkind: web page\nsha256: {sha}\nclaims:\n"
+        "  - id: doc2-c01\n    quote: Another text.\n    statement: s\n    claim_type: empirical\n"
+        "    links:\n      - {relation: restates, to: doc1-c01}\n      - {relation: restates, to: doc1-c99}\n"
+    )
+    doc1 = data / "documents" / "doc1.yaml"
+    doc1.write_text(doc1.read_text().replace("status: established", "status: proven"))
+    with pytest.raises(DataError) as e:
+        load_knowledge_base(data)
+    messages = [p.message for p in e.value.problems]
+    assert any("unknown label 'proven'" in m for m in messages)
+    assert not any("'doc1-c01'" in m for m in messages), messages  # exists in the broken file
+    assert any("links to 'doc1-c99'" in m for m in messages), messages  # exists nowhere: still reported

@@ -397,8 +397,27 @@ def _line(ld: LoadedDocument, path: tuple[Any, ...]) -> int | None:
     return yf.line(path) if yf is not None else None
 
 
-def cross_check(docs: list[LoadedDocument]) -> list[Problem]:
-    """Problems that need the whole knowledge base: duplicate ids, dangling links and evidence."""
+def _unloaded_ids(paths: list[Path]) -> set[str]:
+    """Record ids written in document files that failed validation (read from the raw YAML),
+    so that links into a broken file are not reported as dangling on top of its own errors."""
+    ids: set[str] = set()
+    for path in paths:
+        yf, _ = read_yaml(path)
+        data = yf.data if yf is not None else None
+        if not isinstance(data, dict):
+            continue
+        for kind in RECORD_KINDS:
+            records = data.get(kind)
+            if isinstance(records, list):
+                ids.update(str(r["id"]) for r in records if isinstance(r, dict) and "id" in r)
+    return ids
+
+
+def cross_check(docs: list[LoadedDocument], unloaded: set[str] = frozenset()) -> list[Problem]:
+    """Problems that need the whole knowledge base: duplicate ids, dangling links and evidence.
+
+    `unloaded` holds ids of records in documents that failed to load: a reference to
+    one of them is not reported (the broken document's own errors say what to fix)."""
     problems: list[Problem] = []
     where: dict[str, tuple[LoadedDocument, str, int]] = {}
     doc_ids: dict[str, LoadedDocument] = {}
@@ -425,6 +444,8 @@ def cross_check(docs: list[LoadedDocument]) -> list[Problem]:
         for i, claim in enumerate(ld.doc.claims):
             for j, link in enumerate(claim.links):
                 target = where.get(link.to)
+                if target is None and link.to in unloaded:
+                    continue
                 if target is None:
                     close = difflib.get_close_matches(link.to, list(where), n=1)
                     problems.append(Problem(file, _line(ld, ("claims", i, "links", j, "to")), f"claim {claim.id} links to {link.to!r}, which is not a record in the knowledge base", (f"did you mean {close[0]!r}? " if close else "") + "use the id of an existing claim"))
@@ -436,6 +457,8 @@ def cross_check(docs: list[LoadedDocument]) -> list[Problem]:
             if ev.about is None:
                 continue
             target = where.get(ev.about)
+            if target is None and ev.about in unloaded:
+                continue
             if target is None:
                 close = difflib.get_close_matches(ev.about, list(where), n=1)
                 problems.append(Problem(file, _line(ld, ("evidence", j, "about")), f"evidence is about {ev.about!r}, which is not a record in the knowledge base", (f"did you mean {close[0]!r}? " if close else "") + "use the id of a claim, equation or bibliography entry"))
@@ -506,17 +529,20 @@ def _load_knowledge_base(data_dir: Path, *, workers: int = 1) -> KnowledgeBase:
     fresh = dict(zip(todo, parsed))
     results = [(hits[p], []) if p in hits else fresh[p] for p in paths]
     docs = []
-    for ld, ps in results:
+    failed = []
+    for path, (ld, ps) in zip(paths, results):
         problems += ps
         if ld is not None:
             docs.append(ld)
+        else:
+            failed.append(path)
     # source texts nobody describes are worth a word, but not an error
     described = {p.stem for p in paths}
     if sources.is_dir():
         for src in sorted(sources.glob("*.txt")):
             if src.stem not in described:
                 problems.append(Problem(display_path(src), None, "source text has no document file", f"describe it in data/documents/{src.stem}.yaml (claimkb new writes a draft)", severity="warning"))
-    problems += cross_check(docs)
+    problems += cross_check(docs, _unloaded_ids(failed) if failed else frozenset())
     errors = [p for p in problems if p.severity == "error"]
     if errors or vocab is None:
         raise DataError(problems)
