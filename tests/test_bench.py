@@ -33,7 +33,7 @@ def test_reduced_benchmark_run(tmp_path):
         assert 0 < res[k] < 600, (k, res[k])
     assert 50 < res["peak_rss_mb"] < 4096
     assert res["rows"] > 2000 and 0 < res["write_ratio"] < 50
-    assert set(res["build_phases"]) >= {"rows", "insert", "index", "fts", "foreign_key_check", "analyze", "rename"}
+    assert set(res["build_phases"]) >= {"insert", "index", "fts", "summaries", "foreign_key_check", "analyze", "rename"}
     assert len(res["page_p95_by_url"]) == 5
     m = res["machine"]
     assert m["nproc"] >= 1 and m["sqlite"] and m["python"]
@@ -86,7 +86,7 @@ def small(tmp_path_factory) -> Path:
 def test_streamed_write_equals_plain_write(small, tmp_path):
     """write_database (batches, indexes after the rows, bulk foreign-key check) gives the
     same tables as the straightforward path: all rows, then executemany."""
-    from claimkb.build import rows, write_database, write_rows
+    from claimkb.build import refresh_summaries, rows, write_database, write_rows
     from claimkb.load import load_knowledge_base
     from claimkb.schema import ensure_db_shape, ensure_fts
 
@@ -98,6 +98,7 @@ def test_streamed_write_equals_plain_write(small, tmp_path):
     ensure_db_shape(db)
     write_rows(db, rows(kb))
     ensure_fts(db)
+    refresh_summaries(db.conn, None)
     db.conn.execute("analyze")
     db.conn.commit()
     db.conn.close()

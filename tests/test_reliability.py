@@ -20,7 +20,13 @@ import pytest
 from claimkb import synth
 
 N_CLAIMS = 1500
-PHASES = ("tempfile", "create", "insert-midway", "insert", "index", "fts", "foreign_key_check", "analyze", "commit", "fsync", "rename")
+#: the phases of a full build that replaces an existing database (build.TempDatabase), and
+#: of an incremental update in place (update._incremental); CLAIMKB_FAULT_AT=<phase> kills
+#: the build with SIGKILL right after one
+FULL_PHASES = ("tempfile", "create", "insert-midway", "insert", "index", "fts", "summaries", "foreign_key_check", "analyze", "commit", "fsync", "backup")
+INCREMENTAL_PHASES = ("parse", "delete", "insert", "fts", "summaries", "foreign_key_check", "commit", "checkpoint")
+#: after these the new content is committed: a reader sees the new database, whole
+COMMITTED = {("full", "backup"), ("incremental", "commit"), ("incremental", "checkpoint")}
 
 
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
@@ -30,8 +36,8 @@ def _env(tmp: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def build_cmd(data: Path, db: Path) -> list[str]:
-    return [sys.executable, "-m", "claimkb", "build", "--data", str(data), "--db", str(db)]
+def build_cmd(data: Path, db: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "claimkb", "build", "--data", str(data), "--db", str(db), *extra]
 
 
 def snapshot(db: Path) -> dict:
@@ -75,13 +81,14 @@ def _leftovers(db: Path) -> list[Path]:
     return sorted(db.parent.glob(f".{db.name}.*.tmp"))
 
 
-@pytest.mark.parametrize("phase", PHASES)
-def test_build_killed_after_each_phase_leaves_a_servable_database(built, tmp_path, phase):
+@pytest.mark.parametrize("mode,phase", [("full", p) for p in FULL_PHASES] + [("incremental", p) for p in INCREMENTAL_PHASES])
+def test_build_killed_after_each_phase_leaves_a_servable_database(built, tmp_path, mode, phase):
     data, db, before = built
-    r = subprocess.run(build_cmd(data, db), env=_env(tmp_path, CLAIMKB_FAULT_AT=phase), capture_output=True)
+    extra = ("--full",) if mode == "full" else ()
+    r = subprocess.run(build_cmd(data, db, *extra), env=_env(tmp_path, CLAIMKB_FAULT_AT=phase), capture_output=True)
     assert r.returncode == -signal.SIGKILL, r.stderr.decode()[-2000:]
     after = snapshot(db)
-    if phase == "rename":  # killed after the new file was renamed into place: the new database, whole
+    if (mode, phase) in COMMITTED:  # killed after the commit: the new database, whole
         assert after["counts"] == before["counts"] and after["claims_sha"] != before["claims_sha"]
     else:  # killed before: exactly the previous database
         assert after == before
@@ -89,13 +96,30 @@ def test_build_killed_after_each_phase_leaves_a_servable_database(built, tmp_pat
     r = subprocess.run(build_cmd(data, db), env=_env(tmp_path), capture_output=True)
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     assert _leftovers(db) == []
-    assert snapshot(db)["counts"] == before["counts"]
+    final = snapshot(db)
+    assert final["counts"] == before["counts"] and final["claims_sha"] != before["claims_sha"]
 
 
+@pytest.mark.parametrize("phase", ("create", "insert", "fts", "commit", "fsync", "rename"))
+def test_first_build_killed_leaves_no_database_or_a_whole_one(corpus, tmp_path, phase):
+    db = tmp_path / "out" / "claimkb.db"
+    r = subprocess.run(build_cmd(corpus, db), env=_env(tmp_path, CLAIMKB_FAULT_AT=phase), capture_output=True)
+    assert r.returncode == -signal.SIGKILL, r.stderr.decode()[-2000:]
+    if phase == "rename":
+        assert snapshot(db)["counts"]["claims"] == N_CLAIMS
+    else:
+        assert not db.exists()
+    r = subprocess.run(build_cmd(corpus, db), env=_env(tmp_path), capture_output=True)
+    assert r.returncode == 0, r.stderr.decode()[-2000:]
+    assert snapshot(db)["counts"]["claims"] == N_CLAIMS and _leftovers(db) == []
+
+
+@pytest.mark.parametrize("mode", ["full", "incremental"])
 @pytest.mark.parametrize("delay", [0.05, 0.3, 0.6, 0.9, 1.2])
-def test_build_killed_at_a_random_moment_leaves_old_or_new_database(built, tmp_path, delay):
+def test_build_killed_at_a_random_moment_leaves_old_or_new_database(built, tmp_path, delay, mode):
     data, db, before = built
-    proc = subprocess.Popen(build_cmd(data, db), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    extra = ("--full",) if mode == "full" else ()
+    proc = subprocess.Popen(build_cmd(data, db, *extra), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

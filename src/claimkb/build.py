@@ -52,77 +52,89 @@ def _empty() -> dict[str, list[Row]]:
     return {name: [] for name in TABLES_BY_NAME}
 
 
+def vocabulary_rows(vocabulary: Any) -> dict[str, list[Row]]:
+    out: dict[str, list[Row]] = _empty()
+    for vocab, table in VOCAB_TABLES.items():
+        for t in getattr(vocabulary, vocab):
+            out[table].append((t.term, t.rank, t.colour, t.text_colour, t.definition))
+    return out
+
+
+def document_rows(ld: Any) -> dict[str, list[Row]]:
+    """The rows of one loaded document (its evidence resolved), every table."""
+    out = _empty()
+    d = ld.doc
+    a = ld.anchors
+    out["documents"].append(
+        (
+            d.id, d.title, _json(d.authors), d.affiliation, d.year, d.venue, int(d.venue_verified), d.doi,
+            d.arxiv_id, d.url, d.kind, d.language, d.sha256, d.received_from, d.metadata_notes,
+            d.assessment.summary if d.assessment else None, d.assessment.status if d.assessment else None,
+            len(ld.text), ld.text,
+        )
+    )
+    bib_ids = {r.label: r.id for r in d.bibliography}
+    for i, c in enumerate(d.claims):
+        an = a[c.id]
+        out["claims"].append(
+            (c.id, d.id, i, c.statement, c.quote, an.start, an.end, an.prefix, an.suffix, c.section,
+             c.claim_type, c.voice, c.status, c.confidence, c.rationale)
+        )
+        for label in dict.fromkeys(c.cites):
+            out["claim_citations"].append((c.id, bib_ids[label]))
+        for link in c.links:
+            out["claim_links"].append((c.id, link.to, link.relation, link.note))
+    for i, e in enumerate(d.equations):
+        an = a[e.id]
+        out["equations"].append(
+            (e.id, d.id, i, e.label, e.latex, ld.mathml.get(e.id), e.quote, an.start, an.end, an.prefix, an.suffix, e.section,
+             _json([s.model_dump(exclude_none=True) for s in e.symbols]), e.status, e.check_status,
+             e.confidence, e.rationale,
+             e.reconstruction.latex if e.reconstruction else None,
+             e.reconstruction.source if e.reconstruction else None,
+             ld.mathml.get(f"{e.id}/reconstruction"))
+        )
+        for label in dict.fromkeys(e.cites):
+            out["equation_citations"].append((e.id, bib_ids[label]))
+    bib_by_label = {r.label: r for r in d.bibliography}
+    for i, r in enumerate(d.bibliography):
+        an = a[r.id]
+        out["bibliography"].append(
+            (r.id, d.id, i, r.label, r.quote, an.start, an.end, an.prefix, an.suffix, *_work_values(r),
+             r.citation_status, _json(r.problems), len(r.problems), int(r.self_citation), r.status,
+             r.confidence, r.rationale, r.verification)
+        )
+    counters: dict[str, int] = {}
+    for kind, about, ev in ld.evidence:
+        n = counters[about] = counters.get(about, 0) + 1
+        cited = bib_by_label.get(ev.bibliography) if ev.bibliography else None
+        work = ev.work or cited
+        self_cite = ev.self_citation or bool(cited and cited.self_citation)
+        out["evidence"].append(
+            (f"{about}/e{n}", d.id, kind, about,
+             about if kind == "claim" else None,
+             about if kind == "equation" else None,
+             about if kind == "bibliography" else None,
+             ev.stance, cited.id if cited else None, *_work_values(work), int(self_cite), ev.note)
+        )
+    return out
+
+
+def finding_rows(findings: Iterable[Any], start: int = 1) -> dict[str, list[Row]]:
+    out = _empty()
+    for n, f in enumerate(findings, start):
+        out["checks"].append((n, f.document_id, f.about_type, f.about_id, f.rule, f.severity, f.message))
+    return out
+
+
 def iter_rows(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> Iterator[dict[str, list[Row]]]:
     """The rows of rows(), in the same order, one batch at a time: the vocabularies,
     then each document's rows, then the check findings. Writing batch by batch
     never holds a second copy of a million-claim knowledge base in memory."""
-    out: dict[str, list[Row]] = _empty()
-    for vocab, table in VOCAB_TABLES.items():
-        for t in getattr(kb.vocabulary, vocab):
-            out[table].append((t.term, t.rank, t.colour, t.text_colour, t.definition))
-
-    yield out
+    yield vocabulary_rows(kb.vocabulary)
     for ld in sorted(kb.documents, key=lambda d: d.doc.id):
-        out = _empty()
-        d = ld.doc
-        a = ld.anchors
-        out["documents"].append(
-            (
-                d.id, d.title, _json(d.authors), d.affiliation, d.year, d.venue, int(d.venue_verified), d.doi,
-                d.arxiv_id, d.url, d.kind, d.language, d.sha256, d.received_from, d.metadata_notes,
-                d.assessment.summary if d.assessment else None, d.assessment.status if d.assessment else None,
-                len(ld.text), ld.text,
-            )
-        )
-        bib_ids = {r.label: r.id for r in d.bibliography}
-        for i, c in enumerate(d.claims):
-            an = a[c.id]
-            out["claims"].append(
-                (c.id, d.id, i, c.statement, c.quote, an.start, an.end, an.prefix, an.suffix, c.section,
-                 c.claim_type, c.voice, c.status, c.confidence, c.rationale)
-            )
-            for label in dict.fromkeys(c.cites):
-                out["claim_citations"].append((c.id, bib_ids[label]))
-            for link in c.links:
-                out["claim_links"].append((c.id, link.to, link.relation, link.note))
-        for i, e in enumerate(d.equations):
-            an = a[e.id]
-            out["equations"].append(
-                (e.id, d.id, i, e.label, e.latex, ld.mathml.get(e.id), e.quote, an.start, an.end, an.prefix, an.suffix, e.section,
-                 _json([s.model_dump(exclude_none=True) for s in e.symbols]), e.status, e.check_status,
-                 e.confidence, e.rationale,
-                 e.reconstruction.latex if e.reconstruction else None,
-                 e.reconstruction.source if e.reconstruction else None,
-                 ld.mathml.get(f"{e.id}/reconstruction"))
-            )
-            for label in dict.fromkeys(e.cites):
-                out["equation_citations"].append((e.id, bib_ids[label]))
-        bib_by_label = {r.label: r for r in d.bibliography}
-        for i, r in enumerate(d.bibliography):
-            an = a[r.id]
-            out["bibliography"].append(
-                (r.id, d.id, i, r.label, r.quote, an.start, an.end, an.prefix, an.suffix, *_work_values(r),
-                 r.citation_status, _json(r.problems), len(r.problems), int(r.self_citation), r.status,
-                 r.confidence, r.rationale, r.verification)
-            )
-        counters: dict[str, int] = {}
-        for kind, about, ev in ld.evidence:
-            n = counters[about] = counters.get(about, 0) + 1
-            cited = bib_by_label.get(ev.bibliography) if ev.bibliography else None
-            work = ev.work or cited
-            self_cite = ev.self_citation or bool(cited and cited.self_citation)
-            out["evidence"].append(
-                (f"{about}/e{n}", d.id, kind, about,
-                 about if kind == "claim" else None,
-                 about if kind == "equation" else None,
-                 about if kind == "bibliography" else None,
-                 ev.stance, cited.id if cited else None, *_work_values(work), int(self_cite), ev.note)
-            )
-        yield out
-    out = _empty()
-    for n, f in enumerate(findings, 1):
-        out["checks"].append((n, f.document_id, f.about_type, f.about_id, f.rule, f.severity, f.message))
-    yield out
+        yield document_rows(ld)
+    yield finding_rows(findings)
 
 
 def _insert_sql(table: str) -> str:
@@ -153,85 +165,150 @@ def build_lock(db_path: Path) -> Iterator[None]:
 
 
 def write_database(kb: KnowledgeBase, db_path: Path, findings: Iterable[Any] = ()) -> dict[str, int]:
-    """Write the knowledge base to db_path atomically; return row counts per table."""
+    """Write a loaded knowledge base to db_path atomically; return row counts per table.
+
+    `claimkb build` streams documents instead (update.py); this writes the same
+    database from models in memory (tests, small knowledge bases)."""
     db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    phase = _Phases()
     with build_lock(db_path):
-        _remove_stale_temp_files(db_path)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
+        out = TempDatabase(db_path)
         try:
-            phase.point("tempfile")
-            conn = sqlite3.connect(tmp, isolation_level=None)
-            conn.execute("pragma journal_mode = off")  # a temporary file: a crash just discards it
-            conn.execute("pragma synchronous = off")
-            conn.execute("pragma cache_size = -262144")  # 256 MiB: index pages stay in memory
-            # foreign keys are checked once, in bulk, by foreign_key_check below:
-            # cheaper than a parent look-up per inserted row, and just as strict
-            conn.execute("pragma foreign_keys = off")
-            conn.isolation_level = ""  # back to implicit transactions for `with conn`
-            db = sqlite_utils.Database(conn)
-            ensure_db_shape(db, indexes=False)
-            phase("create")
-            counts = _write_batches(conn, iter_rows(kb, findings), phase)
-            with conn:
-                ensure_db_shape(db)  # the secondary indexes, built once from the full tables
-            phase("index")
-            ensure_fts(db)
-            phase("fts")
-            problems = conn.execute("pragma foreign_key_check").fetchall()
-            phase("foreign_key_check")
-            if problems:  # the loader should have caught every one; never ship a broken file
-                raise RuntimeError(f"foreign key check failed: {problems[:5]}")
-            conn.execute("analyze")
-            phase("analyze")
-            conn.commit()
-            conn.execute("pragma journal_mode = delete")
-            conn.close()
-            phase("commit")
+            for batch in iter_rows(kb, findings):
+                out.insert(batch)
+            out.finish()
+            out.install()
+        except BaseException:
+            out.discard()
+            raise
+    return out.counts
+
+
+class TempDatabase:
+    """A new database written next to db_path under a temporary name, then installed.
+
+    Rows go in with executemany in one transaction (journal off: a crash just
+    discards the file), the secondary and full-text indexes are built once at the
+    end, and ``install`` puts the file in place: a rename when there is no
+    database yet; otherwise a copy into the existing file with SQLite's backup API,
+    in one transaction, so that a server reading the database (in WAL mode) sees
+    the old content until the new one is complete and never a file swapped under
+    it. The caller holds build_lock."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db_path = Path(db_path)
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        self.phase = _Phases()
+        _remove_stale_temp_files(self.db_path)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.db_path.name}.", suffix=".tmp", dir=self.db_path.parent)
+        os.close(fd)
+        self.tmp = Path(tmp_name)
+        self.phase.point("tempfile")
+        conn = self.conn = sqlite3.connect(self.tmp, isolation_level=None)
+        conn.execute("pragma journal_mode = off")  # a temporary file: a crash just discards it
+        conn.execute("pragma synchronous = off")
+        conn.execute("pragma cache_size = -262144")  # 256 MiB: index pages stay in memory
+        # foreign keys are checked once, in bulk, by foreign_key_check below:
+        # cheaper than a parent look-up per inserted row, and just as strict
+        conn.execute("pragma foreign_keys = off")
+        self.db = sqlite_utils.Database(conn)
+        ensure_db_shape(self.db, indexes=False)
+        self.phase("create")
+        conn.execute("begin")
+        self.counts = {name: 0 for name in TABLES_BY_NAME}
+        self.sql = {name: _insert_sql(name) for name in TABLES_BY_NAME}
+        self.batches = 0
+        self.t_insert = 0.0
+
+    def insert(self, batch: dict[str, list[Row]]) -> None:
+        t = time.perf_counter()
+        for name, rs in batch.items():
+            if rs:
+                self.conn.executemany(self.sql[name], rs)
+                self.counts[name] += len(rs)
+        self.t_insert += time.perf_counter() - t
+        self.batches += 1
+        if self.batches == 3:
+            self.phase.point("insert-midway")  # inside the transaction, some documents written
+
+    def finish(self, files: Iterable[Any] = (), info: dict[str, str] | None = None) -> None:
+        """Manifest, indexes, full-text indexes, summaries, checks; then commit and close."""
+        conn, phase = self.conn, self.phase
+        rows = [(f.path, f.size, f.mtime_ns, f.sha256, f.document_id) for f in files]
+        self.insert({"build_files": rows, "build_info": sorted((info or {}).items())})
+        phase.add("insert", self.t_insert)
+        phase.point("insert")
+        phase.t = time.perf_counter()
+        ensure_db_shape(self.db)  # the secondary indexes, built once from the full tables
+        phase("index")
+        ensure_fts(self.db)
+        phase("fts")
+        refresh_summaries(conn, None)
+        phase("summaries")
+        problems = conn.execute("pragma foreign_key_check").fetchall()
+        phase("foreign_key_check")
+        if problems:  # the loader should have caught every one; never ship a broken file
+            raise RuntimeError(f"foreign key check failed: {problems[:5]}")
+        conn.execute("analyze")
+        phase("analyze")
+        conn.execute("commit")
+        # at rest the database is in WAL mode: readers never wait for an incremental update
+        conn.execute("pragma journal_mode = wal")
+        conn.close()
+        phase("commit")
+
+    def install(self) -> None:
+        phase, tmp, db_path = self.phase, self.tmp, self.db_path
+        if not db_path.exists():
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o644)
             phase("fsync")
             os.replace(tmp, db_path)
-            dir_fd = os.open(db_path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            _fsync_dir(db_path.parent)
             phase("rename")
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
-    phase.save()
-    return counts
+        else:
+            phase("fsync")
+            src = sqlite3.connect(tmp)
+            dst = sqlite3.connect(db_path, timeout=600)
+            try:
+                recover(dst)
+                src.backup(dst)  # one transaction: readers see the old database until it commits
+                dst.execute("pragma wal_checkpoint(truncate)")
+            finally:
+                src.close()
+                dst.close()
+            tmp.unlink()
+            phase("backup")
+        phase.save()
+
+    def discard(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp.unlink()
 
 
-def _write_batches(conn: sqlite3.Connection, batches: Iterator[dict[str, list[Row]]], phase: "_Phases") -> dict[str, int]:
-    """Insert batch after batch with executemany, in one transaction; time building
-    the rows (phase "rows") apart from inserting them (phase "insert")."""
-    counts = {name: 0 for name in TABLES_BY_NAME}
-    sql = {name: _insert_sql(name) for name in TABLES_BY_NAME}
-    t_rows = t_insert = 0.0
-    with conn:  # one transaction
-        t = time.perf_counter()
-        for n, batch in enumerate(batches):
-            t1 = time.perf_counter()
-            t_rows += t1 - t
-            for name, rs in batch.items():
-                if rs:
-                    conn.executemany(sql[name], rs)
-                    counts[name] += len(rs)
-            if n == 2:
-                phase.point("insert-midway")  # inside the transaction, some documents written
-            t = time.perf_counter()
-            t_insert += t - t1
-    phase.add("rows", t_rows)
-    phase("insert", minus=t_rows)
-    return counts
+def recover(conn: sqlite3.Connection) -> None:
+    """Bring an existing database into WAL mode (a database written by an older
+    claimkb, or restored from a copy, may be in rollback-journal mode)."""
+    mode = conn.execute("pragma journal_mode").fetchone()[0]
+    if mode != "wal":
+        conn.execute("pragma journal_mode = wal")
+
+
+def refresh_summaries(conn: sqlite3.Connection, document_ids: Any) -> None:
+    """The precomputed facet counts of the site (summaries.py), for all documents (None) or some."""
+    from . import summaries
+
+    summaries.refresh(conn, document_ids)
+
+
+def _fsync_dir(path: Path) -> None:
+    dir_fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
 
 
 class _Phases:

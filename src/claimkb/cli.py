@@ -44,33 +44,45 @@ def run_checks(kb):
     return run_all(kb)
 
 
-def do_build(data: Path, db: Path, *, quiet: bool = False, workers: int = 1) -> dict[str, int]:
-    from .build import write_database
+def do_build(data: Path, db: Path, *, quiet: bool = False, workers: int = 0, full: bool = False) -> dict[str, int]:
+    from .checks import report
+    from .update import CheckErrors, build
 
     t0 = time.perf_counter()
-    kb = _load(data, workers=workers)
-    findings = run_checks(kb)
-    errors = [f for f in findings if f.severity == "error"]
-    if errors:
-        from .checks import report
-
-        click.echo(report(findings, only_errors=True), err=True)
-        click.echo(f"{len(errors)} check error(s); nothing was written.", err=True)
-        sys.exit(1)
     try:
-        counts = write_database(kb, db, findings)
+        rep = build(data, db, workers=workers, full=full)
+    except DataError as e:
+        _fail(e)
+    except CheckErrors as e:
+        click.echo(report(e.findings, only_errors=True), err=True)
+        click.echo(f"{len(e.findings)} check error(s); nothing was written.", err=True)
+        sys.exit(1)
     except (OSError, sqlite3.Error) as e:
         click.echo(f"{db}: error: cannot write the database: {e}", err=True)
         click.echo("-> check that the folder exists, is writable and has free space; the previous database is unchanged.", err=True)
         sys.exit(1)
+    for w in rep.warnings:
+        click.echo(str(w), err=True)
     if not quiet:
         dt = time.perf_counter() - t0
-        click.echo(
-            f"built {db} in {dt:.2f}s: {counts['documents']} documents, {counts['claims']} claims, "
-            f"{counts['equations']} equations, {counts['bibliography']} bibliography entries, "
-            f"{counts['evidence']} evidence items, {counts['checks']} check findings"
-        )
-    return counts
+        c = rep.counts
+        found = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in sorted(rep.findings.items())) or "no check findings"
+        if rep.mode == "full":
+            click.echo(
+                f"built {db} in {dt:.2f}s ({rep.reason}): {c['documents']} documents, {c['claims']} claims, "
+                f"{c['equations']} equations, {c['bibliography']} bibliography entries, "
+                f"{c['evidence']} evidence items, {c['checks']} check findings"
+            )
+        elif rep.mode == "incremental":
+            what = []
+            if rep.changed:
+                what.append(f"{len(rep.changed)} document(s) re-read ({', '.join(rep.changed[:5])}{' ...' if len(rep.changed) > 5 else ''})")
+            if rep.removed:
+                what.append(f"{len(rep.removed)} removed ({', '.join(rep.removed[:5])})")
+            click.echo(f"updated {db} in {dt:.2f}s: {'; '.join(what)}; {found} for them")
+        else:
+            click.echo(f"{db} is up to date ({dt:.2f}s): no document changed")
+    return rep.counts
 
 
 @click.group()
@@ -86,10 +98,11 @@ db_option = click.option("--db", type=click.Path(dir_okay=False, path_type=Path)
 @cli.command()
 @data_option
 @db_option
-@click.option("--workers", type=int, default=1, show_default=True, help="Processes used to parse and anchor documents.")
-def build(data: Path, db: Path, workers: int) -> None:
-    """Validate everything, then write the database (atomically)."""
-    do_build(data, db, workers=workers)
+@click.option("--workers", type=int, default=0, show_default=True, help="Processes that parse, anchor and check documents (0: one per CPU when there are 40 documents or more).")
+@click.option("--full", is_flag=True, help="Rebuild everything, even if only some documents changed.")
+def build(data: Path, db: Path, workers: int, full: bool) -> None:
+    """Validate, then write the database: only the changed documents when it can (see README)."""
+    do_build(data, db, workers=workers, full=full)
 
 
 @cli.command()
@@ -108,19 +121,15 @@ def validate(data: Path) -> None:
     click.echo(f"ok: {len(kb.documents)} documents, {n} claims, every quote anchored")
 
 
-def _newest_mtime(data: Path) -> float:
-    newest = 0.0
-    for root, _dirs, files in os.walk(data):
-        for f in files:
-            newest = max(newest, os.stat(os.path.join(root, f)).st_mtime)
-    return newest
-
-
 def datasette_args(db: Path, host: str, port: int) -> list[str]:
-    """The datasette command line that serves the knowledge base read-only."""
+    """The datasette command line that serves the knowledge base read-only.
+
+    Not `-i` (immutable): an incremental build updates the database in place, in a
+    WAL-mode transaction, so Datasette opens it as a normal file with ?mode=ro:
+    read-only connections that see each update once it is committed, never half of one."""
     args = [
         sys.executable, "-m", "datasette", "serve",
-        "-i", str(db),
+        str(db),
         "--host", host,
         "--port", str(port),
         "--metadata", str(SITE / "metadata.yml"),
@@ -143,11 +152,10 @@ def datasette_args(db: Path, host: str, port: int) -> list[str]:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
 def serve(data: Path, db: Path, host: str, port: int) -> None:
-    """Build if the data is newer than the database, then serve it with Datasette."""
-    if not db.exists() or _newest_mtime(data) > db.stat().st_mtime:
-        do_build(data, db)
+    """Build (only what changed), then serve the database read-only with Datasette."""
+    do_build(data, db)
     args = datasette_args(db, host, port)
-    click.echo(f"serving {db} read-only at http://{host}:{port}/  (Ctrl-C to stop)", err=True)
+    click.echo(f"serving {db} read-only at http://{host}:{port}/  (Ctrl-C to stop; `claimkb build` in another shell updates it live)", err=True)
     sys.stdout.flush()
     os.execv(sys.executable, args)
 

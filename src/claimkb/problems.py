@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +43,12 @@ class DataError(Exception):
 def display_path(path: Path, root: Path | None = None) -> str:
     """A path as the user will recognise it: relative to the working directory when possible."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(_resolve(str(path)).relative_to(_resolve(os.getcwd())))
     except ValueError:
         return str(path)
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolve(path: str) -> Path:
+    # resolving asks the file system about every part of the path: once per path is enough
+    return Path(path).resolve()

@@ -390,6 +390,34 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
+#: What each build read, so the next one can tell which documents changed (see update.py).
+BUILD_TABLES: tuple[Table, ...] = (
+    Table(
+        name="build_files",
+        columns={"path": str, "size": int, "mtime_ns": int, "sha256": str, "document_id": str},
+        pk="path",
+        doc="Every data file the last build read, with its size, modification time and sha256: an incremental build re-reads only the files that differ.",
+        column_docs={
+            "path": "Path of the file in the data folder (vocabulary.yaml, documents/<id>.yaml, sources/<id>.txt).",
+            "size": "Size in bytes when it was read.",
+            "mtime_ns": "Modification time (ns since the epoch) when it was read; null if the file had just been modified (then it is re-hashed next time).",
+            "sha256": "sha256 of the text as read (UTF-8).",
+            "document_id": "The document the file belongs to (documents.id); null for vocabulary.yaml.",
+        },
+        not_null=frozenset({"size", "sha256"}),
+    ),
+    Table(
+        name="build_info",
+        columns={"key": str, "value": str},
+        pk="key",
+        doc="Facts about the build that wrote the database: the code fingerprint (a full build follows when it changes), time, mode.",
+        column_docs={"key": "Name of the fact (code, built_at, updated_at, mode).", "value": "Its value."},
+        not_null=frozenset({"value"}),
+    ),
+)
+
+TABLES = TABLES + BUILD_TABLES
+
 TABLES_BY_NAME = {t.name: t for t in TABLES}
 
 

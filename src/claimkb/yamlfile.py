@@ -120,11 +120,20 @@ def _load(text: str) -> tuple[Any, list[tuple[int, str]]]:
         loader.dispose()
 
 
+#: switched off by the streaming build, which re-reads only changed files anyway (update.py)
+_CACHING = True
+
+
+def set_caching(enabled: bool) -> None:
+    global _CACHING
+    _CACHING = enabled
+
+
 def cache_dir() -> Path | None:
-    """Root of the build caches: $CLAIMKB_CACHE_DIR, else ~/.cache/claimkb (parsed YAML
-    in yaml/, parsed documents in documents/); None when CLAIMKB_NO_CACHE is set.
-    Deleting it is always safe."""
-    if os.environ.get("CLAIMKB_NO_CACHE"):
+    """Root of the parse caches of validate, check and export: $CLAIMKB_CACHE_DIR, else
+    ~/.cache/claimkb (parsed YAML in yaml/, parsed documents in documents/); None when
+    CLAIMKB_NO_CACHE is set. Deleting it is always safe."""
+    if os.environ.get("CLAIMKB_NO_CACHE") or not _CACHING:
         return None
     root = os.environ.get("CLAIMKB_CACHE_DIR")
     if root:

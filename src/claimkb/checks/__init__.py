@@ -66,8 +66,14 @@ RULES = {
 }
 
 
-def run_all(kb: Any, *, online: bool = False, fetch: Any = None, cache_dir: Any = None, lines: bool = False) -> list[Finding]:
+def run_all(kb: Any, *, online: bool = False, fetch: Any = None, cache_dir: Any = None, lines: bool = False,
+            deferred: list[tuple[Any, int]] | None = None) -> list[Finding]:
     """Every rule over the knowledge base; findings in a deterministic order.
+
+    The streaming build runs it on one document at a time and passes ``deferred``:
+    equations whose machine check is about a claim of another document are then
+    left out and listed there (see equations.check); links `contradicts` into
+    another document are skipped by consistency.check and judged by the build.
 
     ``lines=True`` looks up the line of every finding even in files that must be
     parsed again (see Collector.resolved); by default only for error findings.
@@ -75,7 +81,7 @@ def run_all(kb: Any, *, online: bool = False, fetch: Any = None, cache_dir: Any 
     col = Collector()
     ev = consistency.EvidenceIndex()
     identifiers.check(kb, col, ev)
-    equations.check(kb, col)
+    equations.check(kb, col, deferred)
     consistency.check(kb, col, ev)
     if online:
         from . import online as online_mod

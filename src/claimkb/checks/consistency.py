@@ -47,6 +47,21 @@ class EvidenceIndex:
         return paths.get(id(ev), ())
 
 
+def contradiction(col: Any, ld: Any, claim_id: str, status: str, other_id: str, other_status: str, path: tuple[Any, ...]) -> None:
+    """The findings of claim `claim_id` linked `contradicts` to `other_id`, given both statuses."""
+    pair = {status, other_status}
+    if status == "established" and other_status == "established":
+        col.add(ld, "claim", claim_id, "contradiction-both-established", "error",
+                f"Claims {claim_id} and {other_id} are linked `contradicts`, yet both are rated `established`: two contradicting "
+                "claims cannot both agree with well-tested physics. Re-assess one of them (contradicted?) or correct the link.",
+                path)
+    elif pair == {"established", "supported"} or (status == other_status == "supported"):
+        col.add(ld, "claim", claim_id, "contradiction-both-backed", "warning",
+                f"Claims {claim_id} ({status}) and {other_id} ({other_status}) are linked `contradicts`, yet both are rated as backed "
+                "by evidence. Re-assess one of them, or explain the tension in the rationales.",
+                path)
+
+
 def normalize_title(title: str) -> str:
     t = unicodedata.normalize("NFKD", title).casefold()
     t = "".join(c for c in t if not unicodedata.combining(c))
@@ -113,19 +128,9 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                 if link.relation != "contradicts":
                     continue
                 other = status_of.get(link.to)
-                if other is None:
+                if other is None:  # in another document (the streaming build checks those itself)
                     continue
-                pair = {c.status, other[0]}
-                if c.status == "established" and other[0] == "established":
-                    col.add(ld, "claim", c.id, "contradiction-both-established", "error",
-                            f"Claims {c.id} and {link.to} are linked `contradicts`, yet both are rated `established`: two contradicting "
-                            "claims cannot both agree with well-tested physics. Re-assess one of them (contradicted?) or correct the link.",
-                            ("claims", i, "links", j))
-                elif pair == {"established", "supported"} or (c.status == other[0] == "supported"):
-                    col.add(ld, "claim", c.id, "contradiction-both-backed", "warning",
-                            f"Claims {c.id} ({c.status}) and {link.to} ({other[0]}) are linked `contradicts`, yet both are rated as backed "
-                            "by evidence. Re-assess one of them, or explain the tension in the rationales.",
-                            ("claims", i, "links", j))
+                contradiction(col, ld, c.id, c.status, link.to, other[0], ("claims", i, "links", j))
 
         # duplicate bibliography entries within the document
         by_doi: dict[str, tuple[int, Any]] = {}

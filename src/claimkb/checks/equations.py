@@ -13,7 +13,10 @@ STATUS_BACKED = ("established", "supported")
 STATUS_AGAINST = ("contradicted", "no physical basis")
 
 
-def check(kb: Any, col: Any) -> None:
+def check(kb: Any, col: Any, deferred: list[tuple[Any, int]] | None = None) -> None:
+    """Every equation's machine check. With `deferred` (the streaming build, one document
+    at a time), an equation whose machine check is about a claim of another document
+    is not checked here but appended to it as (document, equation index)."""
     claims: dict[str, Any] | None = None
     for ld in kb.documents:
         for i, eq in enumerate(ld.doc.equations):
@@ -28,7 +31,14 @@ def check(kb: Any, col: Any) -> None:
                 continue
             if claims is None:
                 claims = {c.id: (other, j, c) for other in kb.documents for j, c in enumerate(other.doc.claims)}
+            if deferred is not None and any(rel.about is not None and rel.about not in claims for rel in _relations(mc)):
+                deferred.append((ld, i))
+                continue
             _check_equation(ld, i, eq, claims, col)
+
+
+def _relations(mc: Any) -> list[Any]:
+    return list(getattr(mc, "relations", None) or [])
 
 
 def _check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -> None:

@@ -1,0 +1,207 @@
+"""Summary tables: exact facet counts, precomputed at build time, for the served site.
+
+Counting a facet over a million claims costs SQLite 50-80 ms per column, every
+time the unfiltered claims page is shown. These tables hold the same counts,
+computed once by the build (and kept exact by incremental builds), so the site
+can show the facets of an unfiltered table page without scanning the table.
+
+* ``document_facet_counts``: for every summarised (table, column) and document,
+  how many rows of that document have each value;
+* ``facet_counts``: the same summed over all documents: exactly
+  ``select column, count(*) from table where column is not null group by column``.
+
+NULL values are not counted (as in Datasette's column facets). Only the
+(table, column) pairs of ``SUMMARISED`` are summarised; every row of those tables
+has a document_id, which is what makes an incremental refresh possible.
+
+``refresh(conn)`` recomputes everything; ``refresh(conn, document_ids)`` only what
+those documents contribute. Call it inside the build's write transaction, after
+the main tables (and their indexes) hold their final rows: a full build calls it
+once with no ids; an incremental build calls it with the ids of every document
+whose rows it deleted, re-inserted or changed (a deleted document's counts
+vanish). It never commits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Collection
+
+from claimkb.schema import Table
+
+#: table -> the columns whose value counts are precomputed (text columns only: the
+#: columns Datasette facets by default on those tables, see site/metadata.yml)
+SUMMARISED: dict[str, tuple[str, ...]] = {
+    "claims": ("status", "document_id", "claim_type", "voice"),
+    "equations": ("check_status", "status", "document_id"),
+    "bibliography": ("citation_status", "status", "document_id"),
+    "evidence": ("stance", "about_type", "document_id"),
+}
+
+FACET_COUNTS = Table(
+    name="facet_counts",
+    columns={"table_name": str, "column_name": str, "value": str, "count": int},
+    pk=("table_name", "column_name", "value"),
+    doc="Precomputed facet counts: how many rows of a table have each value of a column (NULLs not counted), kept exact by every build.",
+    column_docs={
+        "table_name": "The table counted (claims, equations, bibliography or evidence).",
+        "column_name": "The column counted, e.g. status.",
+        "value": "A value of that column (never null).",
+        "count": "Number of rows of the table with that value (always > 0).",
+    },
+    not_null=frozenset({"count"}),
+)
+
+DOCUMENT_FACET_COUNTS = Table(
+    name="document_facet_counts",
+    columns={"table_name": str, "column_name": str, "document_id": str, "value": str, "count": int},
+    pk=("document_id", "table_name", "column_name", "value"),
+    doc="Precomputed facet counts per document: how many rows of a document have each value of a column (the parts facet_counts sums).",
+    column_docs={
+        "table_name": "The table counted (claims, equations, bibliography or evidence).",
+        "column_name": "The column counted, e.g. status.",
+        "document_id": "The document whose rows are counted (documents.id).",
+        "value": "A value of that column (never null).",
+        "count": "Number of rows of that document with that value (always > 0).",
+    },
+    not_null=frozenset({"count"}),
+)
+
+SUMMARY_TABLES: tuple[Table, ...] = (FACET_COUNTS, DOCUMENT_FACET_COUNTS)
+
+_DDL = (
+    """create table if not exists facet_counts (
+  table_name text not null, column_name text not null, value text not null, count integer not null,
+  primary key (table_name, column_name, value))""",
+    """create table if not exists document_facet_counts (
+  table_name text not null, column_name text not null, document_id text not null, value text not null,
+  count integer not null,
+  primary key (document_id, table_name, column_name, value)) without rowid""",
+)
+
+
+def _q(name: str) -> str:
+    """Quote an identifier (names come from SUMMARISED, never from a request)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def create_tables(conn: sqlite3.Connection) -> None:
+    """Create the summary tables and their index if they do not exist."""
+    for ddl in _DDL:
+        conn.execute(ddl)
+
+
+def _existing(conn: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    """SUMMARISED restricted to the tables and columns this database has."""
+    out = {}
+    for table, columns in SUMMARISED.items():
+        have = {r[1] for r in conn.execute(f"pragma table_info({_q(table)})")}
+        cols = tuple(c for c in columns if c in have)
+        if cols and "document_id" in have:
+            out[table] = cols
+    return out
+
+
+def _has_document_index(conn: sqlite3.Connection, table: str) -> bool:
+    for _, name, *_ in conn.execute(f"pragma index_list({_q(table)})"):
+        cols = [r[2] for r in conn.execute(f"pragma index_info({_q(name)})")]
+        if cols and cols[0] == "document_id":
+            return True
+    return False
+
+
+def _document_filter(conn: sqlite3.Connection, table: str, ids_table: str) -> str:
+    """SQL condition selecting the rows of the documents listed in ids_table.
+
+    evidence has no index on document_id (schema.py), so its rows are found through
+    the records they are about (indexed about_id): an evidence row's document is
+    by definition its record's document, and the condition still checks it."""
+    cond = f"document_id in (select id from {ids_table})"
+    if table == "evidence" and not _has_document_index(conn, table):
+        records = " union all ".join(
+            f"select id from {_q(t)} where document_id in (select id from {ids_table})"
+            for t in ("claims", "equations", "bibliography")
+        )
+        cond = f"about_id in ({records}) and {cond}"
+    return cond
+
+
+def _insert_document_counts(conn: sqlite3.Connection, ids_table: str | None = None) -> dict[tuple[str, str, str], int]:
+    """Insert the per-document counts of every summarised column (of the documents in
+    ids_table, or of all documents): one pass over each table, grouped by document."""
+    rows: list[tuple[str, str, str, str, int]] = []
+    for table, columns in _existing(conn).items():
+        where = f"where {_document_filter(conn, table, ids_table)}" if ids_table else ""
+        # the values each column takes (an index scan where the column is indexed)
+        values = {
+            c: [r[0] for r in conn.execute(f"select distinct {_q(c)} from {_q(table)} {where}"
+                                           f"{' and ' if where else ' where '}{_q(c)} is not null and document_id is not null")]
+            for c in columns if c != "document_id"
+        }
+        exprs, params, keys = ["count(*)"], [], [("document_id", None)]
+        for c, vs in values.items():
+            for v in vs:
+                exprs.append(f"sum({_q(c)} = ?)")
+                params.append(v)
+                keys.append((c, v))
+        sql = (f"select document_id, {', '.join(exprs)} from {_q(table)} {where}"
+               f"{' and ' if where else ' where '}document_id is not null group by document_id")
+        for doc, *counts in conn.execute(sql, params):
+            for (c, v), n in zip(keys, counts):
+                if c == "document_id":
+                    if "document_id" in columns and n:
+                        rows.append((table, c, doc, doc, n))
+                elif n:
+                    rows.append((table, c, doc, v, n))
+    rows.sort(key=lambda r: (r[2], r[0], r[1], r[3]))  # primary key order: appends to the b-tree
+    conn.executemany(
+        "insert into document_facet_counts (table_name, column_name, document_id, value, count) values (?, ?, ?, ?, ?)",
+        rows,
+    )
+    totals: dict[tuple[str, str, str], int] = {}
+    for t, c, _, v, n in rows:
+        totals[(t, c, v)] = totals.get((t, c, v), 0) + n
+    return totals
+
+
+def refresh(conn: sqlite3.Connection, document_ids: Collection[str] | None = None) -> None:
+    """Recompute the summary tables from the real tables (all of them, or only what
+    the given documents contribute). Runs in the caller's transaction; never commits."""
+    create_tables(conn)
+    if document_ids is None:
+        conn.execute("delete from document_facet_counts")
+        conn.execute("delete from facet_counts")
+        totals = _insert_document_counts(conn)
+        conn.executemany(
+            "insert into facet_counts (table_name, column_name, value, count) values (?, ?, ?, ?)",
+            sorted((t, c, v, n) for (t, c, v), n in totals.items()),
+        )
+        return
+    ids = sorted(set(document_ids))
+    if not ids:
+        return
+    conn.execute("create temp table if not exists _claimkb_refresh_ids (id text primary key)")
+    conn.execute("delete from temp._claimkb_refresh_ids")
+    conn.executemany("insert into temp._claimkb_refresh_ids (id) values (?)", [(i,) for i in ids])
+    in_ids = "document_id in (select id from temp._claimkb_refresh_ids)"
+    delta_sql = (
+        "select table_name, column_name, value, sum(count) from document_facet_counts "
+        f"where {in_ids} group by table_name, column_name, value"
+    )
+    delta: dict[tuple[str, str, str], int] = {}
+    for t, c, v, n in conn.execute(delta_sql).fetchall():
+        delta[(t, c, v)] = delta.get((t, c, v), 0) - n
+    conn.execute(f"delete from document_facet_counts where {in_ids}")
+    for key, n in _insert_document_counts(conn, "temp._claimkb_refresh_ids").items():
+        delta[key] = delta.get(key, 0) + n
+    changes = [(t, c, v, d) for (t, c, v), d in delta.items() if d]
+    conn.executemany(
+        "insert into facet_counts (table_name, column_name, value, count) values (?, ?, ?, ?) "
+        "on conflict (table_name, column_name, value) do update set count = count + excluded.count",
+        changes,
+    )
+    conn.executemany(
+        "delete from facet_counts where table_name = ? and column_name = ? and value = ? and count <= 0",
+        [(t, c, v) for t, c, v, _ in changes],
+    )
+    conn.execute("delete from temp._claimkb_refresh_ids")
