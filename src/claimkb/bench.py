@@ -30,6 +30,7 @@ import platform
 import shutil
 import socket
 import sqlite3
+import threading
 import subprocess
 import sys
 import time
@@ -43,7 +44,7 @@ from . import synth
 #: the targets of issue 7 at one million claims (the bench reports which are met)
 TARGETS = {
     "build_s": ("<", 60.0),
-    "peak_rss_mb": ("<", 2048.0),
+    "peak_rss_total_mb": ("<", 2048.0),  # the build and its workers together
     "write_ratio": ("<=", 1.5),
     "incremental_s": ("<", 2.0),
     "search_rare_p95_ms": ("<", 20.0),
@@ -120,9 +121,12 @@ def run_build(data: Path, db: Path, workers: int, timings: Path, cache: Path, *e
     errfile = timings.with_suffix(".stderr")
     with open(errfile, "wb") as err:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        sampler = _TreeRss(proc.pid)
+        sampler.start()
         # wait4 gives this child's resource usage; its ru_maxrss is the largest
         # resident set of the child and of the worker processes it waited for
         _, status, usage = os.wait4(proc.pid, 0)
+        sampler.stop()
         proc.returncode = os.waitstatus_to_exitcode(status)
     dt = time.perf_counter() - t
     if proc.returncode != 0:
@@ -135,7 +139,53 @@ def run_build(data: Path, db: Path, workers: int, timings: Path, cache: Path, *e
         if lines:
             phases = json.loads(lines[-1])
     phases["cpu_s"] = round(cpu, 2)
+    # the sampled sum, and never less than the largest single process wait4 saw
+    phases["peak_rss_total_mb"] = round(max(sampler.peak / 1024, rss), 1)
     return dt, rss, phases
+
+
+class _TreeRss(threading.Thread):
+    """Samples the summed resident set (VmRSS) of a process and all its descendants every
+    0.1 s: the build's memory with its worker processes together (ru_maxrss only gives the
+    largest single process)."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peak, self._halt = pid, 0, threading.Event()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open(f"/proc/{d}/stat", "rb") as fh:
+                        ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+                except (OSError, ValueError, IndexError):
+                    continue
+                children.setdefault(ppid, []).append(int(d))
+        out, todo = [], [self.pid]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            todo += children.get(p, [])
+        return out
+
+    def run(self) -> None:
+        while not self._halt.wait(0.1):
+            total = 0
+            for p in self._tree():
+                try:
+                    with open(f"/proc/{p}/status", "rb") as fh:
+                        for line in fh:
+                            if line.startswith(b"VmRSS:"):
+                                total += int(line.split()[1])
+                except OSError:
+                    pass
+            self.peak = max(self.peak, total)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
 
 
 def baseline(db: Path, scratch: Path) -> tuple[float, int]:
@@ -377,6 +427,11 @@ def serve_measurements(db: Path, *, repeat: int, connections: int, load_seconds:
         out["site_search_common_p95_ms"] = ss["site search common"]
         out["page_p95_by_url"] = {f"{k} {urls[k]}": v for k, v in pages.items()}
         out["page_p95_ms"] = max(pages.values())
+        # other pages readers open, reported on their own (not part of the page_p95_ms target)
+        others = {"home": "/", "claims view": "/claimkb/claims_view", "claims filtered": "/claimkb/claims?status=supported"}
+        other, bad_o = time_urls(client, others, repeat)
+        bad_p.update({f"other {k}": v for k, v in bad_o.items()})
+        out["other_pages_p95_by_url"] = {f"{k} {others[k]}": v for k, v in other.items()}
         facets = check_facets(client)
         out["facets"] = facets
         out["facets_silently_empty"] = bool(facets["empty"] or facets["timed_out"] or facets["status"] != 200)
@@ -446,6 +501,7 @@ def run(n_claims: int, work: Path, *, workers: int, seed: int = 1, repeat: int =
     res["build_s"], res["peak_rss_mb"], res["build_phases"] = run_build(corpus, db, workers, timings, cache)
     res["build_s"] = round(res["build_s"], 2)
     res["peak_rss_mb"] = round(res["peak_rss_mb"], 1)
+    res["peak_rss_total_mb"] = res["build_phases"].pop("peak_rss_total_mb", None)
     res["db_mb"] = round(db.stat().st_size / 1e6, 1)
     ph = res["build_phases"]
     # the work the baseline also does: create the tables and executemany every row (in

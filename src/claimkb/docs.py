@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from .schema import TABLES, VIEWS, VOCAB_TABLES, fts_table
+from .summaries import SUMMARY_TABLES
 
 MARKERS = ("sql", "vocabulary", "commands")
 
@@ -26,7 +27,7 @@ def sql_markdown() -> str:
     vocab_tables = set(VOCAB_TABLES.values())
     out.append("Vocabulary tables (one per vocabulary; columns `term` (primary key), `rank`, `colour`, `text_colour`, `definition`): "
                + ", ".join(f"`{t}`" for t in VOCAB_TABLES.values()) + ".\n")
-    for t in TABLES:
+    for t in TABLES + SUMMARY_TABLES:
         if t.name in vocab_tables:
             continue
         pk = t.pk if isinstance(t.pk, str) else ", ".join(t.pk)

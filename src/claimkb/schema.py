@@ -182,7 +182,9 @@ TABLES: tuple[Table, ...] = (
             ("status", "evidence_statuses", "term"),
         ),
         not_null=frozenset({"document_id", "statement", "quote", "quote_start", "quote_end", "voice", "status"}),
-        indexes=(("document_id", "position"), ("status",), ("claim_type",), ("voice",)),  # every facet of the claims page has an index
+        # every facet of the claims page has an index; with the id, a filtered page (status=x)
+        # reads its first rows in id order straight from the index
+        indexes=(("document_id", "position"), ("status", "id"), ("claim_type", "id"), ("voice", "id")),
         fts=("statement", "quote", "rationale"),
     ),
     Table(

@@ -88,9 +88,8 @@ def process_document(path: Path, sources: Path, data_dir: Path | None = None, st
     """Everything one document needs on its own (runs in a worker process)."""
     from .build import document_rows
     from .checks import run_all
-    from .yamlfile import set_caching
+    from .yamlfile import caching
 
-    set_caching(False)  # a build re-reads only the files that changed: a parse cache would only cost writes
     res = DocResult(path)
     src_path = sources / f"{path.stem}.txt"
     stats = []
@@ -99,7 +98,8 @@ def process_document(path: Path, sources: Path, data_dir: Path | None = None, st
             stats = [(path, os.stat(path)), (src_path, os.stat(src_path))]
         except OSError:
             stats = []
-    ld, problems = parse_document(path, sources)
+    with caching(False):  # a build re-reads only the files that changed: a parse cache would only cost writes
+        ld, problems = parse_document(path, sources)
     res.problems = problems
     if ld is None:
         res.raw_ids = _unloaded_ids([path])

@@ -29,13 +29,13 @@ from collections.abc import Collection
 
 from claimkb.schema import Table
 
-#: table -> the columns whose value counts are precomputed (text columns only: the
-#: columns Datasette facets by default on those tables, see site/metadata.yml)
+#: table -> the columns whose value counts are precomputed: the columns Datasette facets
+#: by default on those tables (see site/metadata.yml)
 SUMMARISED: dict[str, tuple[str, ...]] = {
     "claims": ("status", "document_id", "claim_type", "voice"),
     "equations": ("check_status", "status", "document_id"),
-    "bibliography": ("citation_status", "status", "document_id"),
-    "evidence": ("stance", "about_type", "document_id"),
+    "bibliography": ("citation_status", "status", "document_id", "self_citation"),
+    "evidence": ("stance", "about_type", "self_citation", "document_id"),
 }
 
 FACET_COUNTS = Table(
@@ -46,7 +46,7 @@ FACET_COUNTS = Table(
     column_docs={
         "table_name": "The table counted (claims, equations, bibliography or evidence).",
         "column_name": "The column counted, e.g. status.",
-        "value": "A value of that column (never null).",
+        "value": "A value of that column, with the column's own type (text, or an integer for self_citation); never null.",
         "count": "Number of rows of the table with that value (always > 0).",
     },
     not_null=frozenset({"count"}),
@@ -61,7 +61,7 @@ DOCUMENT_FACET_COUNTS = Table(
         "table_name": "The table counted (claims, equations, bibliography or evidence).",
         "column_name": "The column counted, e.g. status.",
         "document_id": "The document whose rows are counted (documents.id).",
-        "value": "A value of that column (never null).",
+        "value": "A value of that column, with the column's own type (text, or an integer for self_citation); never null.",
         "count": "Number of rows of that document with that value (always > 0).",
     },
     not_null=frozenset({"count"}),
@@ -69,12 +69,15 @@ DOCUMENT_FACET_COUNTS = Table(
 
 SUMMARY_TABLES: tuple[Table, ...] = (FACET_COUNTS, DOCUMENT_FACET_COUNTS)
 
+# `value` has no declared type (no type affinity): it keeps each column's own type, so
+# an integer column's counts come back as integers, exactly as Datasette's facets give them.
+# Create the tables with this DDL (refresh does), not from the Table objects above.
 _DDL = (
     """create table if not exists facet_counts (
-  table_name text not null, column_name text not null, value text not null, count integer not null,
+  table_name text not null, column_name text not null, value not null, count integer not null,
   primary key (table_name, column_name, value))""",
     """create table if not exists document_facet_counts (
-  table_name text not null, column_name text not null, document_id text not null, value text not null,
+  table_name text not null, column_name text not null, document_id text not null, value not null,
   count integer not null,
   primary key (document_id, table_name, column_name, value)) without rowid""",
 )
@@ -128,9 +131,16 @@ def _document_filter(conn: sqlite3.Connection, table: str, ids_table: str) -> st
 
 def _insert_document_counts(conn: sqlite3.Connection, ids_table: str | None = None) -> dict[tuple[str, str, str], int]:
     """Insert the per-document counts of every summarised column (of the documents in
-    ids_table, or of all documents): one pass over each table, grouped by document."""
-    rows: list[tuple[str, str, str, str, int]] = []
-    for table, columns in _existing(conn).items():
+    ids_table, or of all documents) and return their totals per (table, column, value).
+
+    One pass over each table, grouped by document, counts every value of every column
+    at once into a temporary table (one row per document); one INSERT ... SELECT then
+    writes them all, in primary-key order."""
+    parts: list[str] = []
+    part_params: list[object] = []
+    totals: dict[tuple[str, str, str], int] = {}
+    pivots = []
+    for i, (table, columns) in enumerate(_existing(conn).items()):
         where = f"where {_document_filter(conn, table, ids_table)}" if ids_table else ""
         # the values each column takes (an index scan where the column is indexed)
         values = {
@@ -138,29 +148,40 @@ def _insert_document_counts(conn: sqlite3.Connection, ids_table: str | None = No
                                            f"{' and ' if where else ' where '}{_q(c)} is not null and document_id is not null")]
             for c in columns if c != "document_id"
         }
-        exprs, params, keys = ["count(*)"], [], [("document_id", None)]
+        exprs, params, keys = ["count(*) as n0"], [], [("document_id", None)]
         for c, vs in values.items():
             for v in vs:
-                exprs.append(f"sum({_q(c)} = ?)")
+                exprs.append(f"sum({_q(c)} = ?) as n{len(keys)}")
                 params.append(v)
                 keys.append((c, v))
-        sql = (f"select document_id, {', '.join(exprs)} from {_q(table)} {where}"
-               f"{' and ' if where else ' where '}document_id is not null group by document_id")
-        for doc, *counts in conn.execute(sql, params):
-            for (c, v), n in zip(keys, counts):
-                if c == "document_id":
-                    if "document_id" in columns and n:
-                        rows.append((table, c, doc, doc, n))
-                elif n:
-                    rows.append((table, c, doc, v, n))
-    rows.sort(key=lambda r: (r[2], r[0], r[1], r[3]))  # primary key order: appends to the b-tree
-    conn.executemany(
-        "insert into document_facet_counts (table_name, column_name, document_id, value, count) values (?, ?, ?, ?, ?)",
-        rows,
-    )
-    totals: dict[tuple[str, str, str], int] = {}
-    for t, c, _, v, n in rows:
-        totals[(t, c, v)] = totals.get((t, c, v), 0) + n
+        pivot = f"_claimkb_pivot_{i}"
+        pivots.append(pivot)
+        conn.execute(f"drop table if exists temp.{pivot}")
+        conn.execute(
+            f"create temp table {pivot} as select document_id as d, {', '.join(exprs)} from {_q(table)} {where}"
+            f"{' and ' if where else ' where '}document_id is not null group by document_id",
+            params,
+        )
+        sums = conn.execute(f"select {', '.join(f'sum(n{k})' for k in range(len(keys)))} from temp.{pivot}").fetchone()
+        for k, (c, v) in enumerate(keys):
+            if c == "document_id":
+                if "document_id" in columns:
+                    for d, n in conn.execute(f"select d, n0 from temp.{pivot} where n0 > 0"):
+                        totals[(table, "document_id", d)] = n
+                    parts.append(f"select ?, 'document_id', d, d, n0 from temp.{pivot} where n0 > 0")
+                    part_params.append(table)
+            elif sums[k]:
+                totals[(table, c, v)] = sums[k]
+                parts.append(f"select ?, ?, d, ?, n{k} from temp.{pivot} where n{k} > 0")
+                part_params += [table, c, v]
+    if parts:
+        conn.execute(
+            "insert into document_facet_counts (table_name, column_name, document_id, value, count) "
+            f"select * from ({' union all '.join(parts)}) order by 3, 1, 2, 4",  # primary key order
+            part_params,
+        )
+    for pivot in pivots:
+        conn.execute(f"drop table temp.{pivot}")
     return totals
 
 
@@ -180,6 +201,8 @@ def refresh(conn: sqlite3.Connection, document_ids: Collection[str] | None = Non
     ids = sorted(set(document_ids))
     if not ids:
         return
+    if conn.execute("select not exists (select 1 from document_facet_counts)").fetchone()[0]:
+        return refresh(conn)  # never computed (or nothing to keep): the full refresh is exact and cheap
     conn.execute("create temp table if not exists _claimkb_refresh_ids (id text primary key)")
     conn.execute("delete from temp._claimkb_refresh_ids")
     conn.executemany("insert into temp._claimkb_refresh_ids (id) values (?)", [(i,) for i in ids])

@@ -9,6 +9,7 @@ The only thing taken from the Python side is the database's own shape
 from __future__ import annotations
 
 import json
+import os
 import re
 import weakref
 from typing import Any
@@ -112,23 +113,54 @@ def kb_database(datasette):
     return datasette.get_database(name)
 
 
+def _db_stamp(db) -> tuple:
+    """Changes whenever the served file does: a build replaced it (new inode) or committed
+    to it in place (WAL mode: the -wal file grows; a checkpoint rewrites the main file).
+    Constant for immutable and in-memory databases."""
+    path = getattr(db, "path", None)
+    if db is None or not path or not getattr(db, "is_mutable", False):
+        return ()
+    stamp = []
+    for p in (path, f"{path}-wal"):
+        try:
+            st = os.stat(p)
+            stamp.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append(None)
+    return tuple(stamp)
+
+
+def cached_vocabulary(datasette) -> dict[str, dict[str, dict[str, Any]]] | None:
+    """The cached vocabulary if the database has not changed since it was read, else None."""
+    entry = _vocab_cache.get(datasette)
+    if entry is None:
+        return None
+    stamp, out = entry
+    return out if stamp == _db_stamp(kb_database(datasette)) else None
+
+
 async def vocabulary(datasette) -> dict[str, dict[str, dict[str, Any]]]:
-    """vocabulary -> term -> {rank, colour, text_colour, definition}; cached (the db is immutable)."""
-    cached = _vocab_cache.get(datasette)
+    """vocabulary -> term -> {rank, colour, text_colour, definition}; cached until the
+    database file changes (builds update it in place)."""
+    cached = cached_vocabulary(datasette)
     if cached is not None:
         return cached
     db = kb_database(datasette)
+    stamp = _db_stamp(db)  # taken before reading: a change during the read is seen next time
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for vocab, table in VOCAB_TABLES.items():
         res = await db.execute(f"select term, rank, colour, text_colour, definition from [{table}] order by rank")
         out[vocab] = {r["term"]: dict(r) for r in res.rows}
-    _vocab_cache[datasette] = out
+    old = _vocab_cache.get(datasette)
+    if old is not None:
+        _badge_cache.pop(id(old[1]), None)
+    _vocab_cache[datasette] = (stamp, out)
     _badge_cache[id(out)] = (out, {})
     return out
 
 
 #: id(vocabulary dict) -> (that dict, kept alive so its id is never reused; {badge args: Markup}).
-#: Only the vocabularies read from the (immutable) database are memoised, never ad-hoc ones.
+#: Only the vocabularies read from the database (current version) are memoised, never ad-hoc ones.
 _badge_cache: dict[int, tuple[dict, dict]] = {}
 
 

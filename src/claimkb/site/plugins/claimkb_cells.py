@@ -114,7 +114,7 @@ def _render(vocab, row, value, column, table, datasette):
 def render_cell(row, value, column, table, database, datasette):
     if database != C.kb_database_name(datasette):
         return None
-    cached = C._vocab_cache.get(datasette)
+    cached = C.cached_vocabulary(datasette)
     if cached is not None:
         return _render(cached, row, value, column, table, datasette)
 
@@ -161,27 +161,63 @@ def extra_template_vars(template, database, table, columns, view_name, request, 
 HOME_DOCUMENTS = 200
 
 
+async def _summary_ok(db, table_counts) -> bool:
+    """The summary tables (claimkb.summaries) exist and agree with the tables' row counts."""
+    try:
+        rows = (await db.execute(
+            "select table_name, sum(count) as n from facet_counts where column_name = 'document_id' "
+            "and table_name in ('claims', 'equations', 'bibliography') group by 1"
+        )).rows
+    except Exception:  # an older database without them
+        return False
+    have = {r["table_name"]: r["n"] for r in rows}
+    return all(have.get(t, 0) == table_counts[t] for t in ("claims", "equations", "bibliography"))
+
+
 async def home_data(datasette, name):
     db = datasette.get_database(name)
-    docs = [dict(r) for r in (await db.execute(
-        """select d.id, d.title, d.authors, d.year, d.kind, d.assessment_status,
-             (select count(*) from claims c where c.document_id = d.id) as claims,
-             (select count(*) from equations e where e.document_id = d.id) as equations,
-             (select count(*) from bibliography b where b.document_id = d.id) as bibliography
-           from documents d order by d.id limit :n""", {"n": HOME_DOCUMENTS}
-    )).rows]
-    counts = {}
-    # only the listed documents' claims (an index range each), not a scan of every claim
-    for r in (await db.execute(
-        """select document_id, status, count(*) as n from claims
-           where document_id in (select id from documents order by id limit :n) group by 1, 2""", {"n": HOME_DOCUMENTS}
-    )).rows:
-        counts.setdefault(r["document_id"], {})[r["status"]] = r["n"]
-    totals = {}
-    for r in (await db.execute("select status, count(*) as n from claims group by 1")).rows:
-        totals[r["status"]] = r["n"]
     tables = {}
     for t in ("documents", "claims", "equations", "bibliography", "evidence", "claim_links", "checks"):
         tables[t] = (await db.execute(f"select count(*) from [{t}]")).rows[0][0]
+    counts = {}
+    totals = {}
+    if await _summary_ok(db, tables):
+        # precomputed, exact counts (claimkb.summaries): no scan of the claims
+        docs = [dict(r) for r in (await db.execute(
+            """select d.id, d.title, d.authors, d.year, d.kind, d.assessment_status,
+                 coalesce((select count from document_facet_counts f where f.document_id = d.id
+                   and f.table_name = 'claims' and f.column_name = 'document_id'), 0) as claims,
+                 coalesce((select count from document_facet_counts f where f.document_id = d.id
+                   and f.table_name = 'equations' and f.column_name = 'document_id'), 0) as equations,
+                 coalesce((select count from document_facet_counts f where f.document_id = d.id
+                   and f.table_name = 'bibliography' and f.column_name = 'document_id'), 0) as bibliography
+               from documents d order by d.id limit :n""", {"n": HOME_DOCUMENTS}
+        )).rows]
+        for r in (await db.execute(
+            """select document_id, value as status, count as n from document_facet_counts
+               where table_name = 'claims' and column_name = 'status'
+                 and document_id in (select id from documents order by id limit :n)""", {"n": HOME_DOCUMENTS}
+        )).rows:
+            counts.setdefault(r["document_id"], {})[r["status"]] = r["n"]
+        for r in (await db.execute(
+            "select value as status, count as n from facet_counts where table_name = 'claims' and column_name = 'status'"
+        )).rows:
+            totals[r["status"]] = r["n"]
+    else:
+        docs = [dict(r) for r in (await db.execute(
+            """select d.id, d.title, d.authors, d.year, d.kind, d.assessment_status,
+                 (select count(*) from claims c where c.document_id = d.id) as claims,
+                 (select count(*) from equations e where e.document_id = d.id) as equations,
+                 (select count(*) from bibliography b where b.document_id = d.id) as bibliography
+               from documents d order by d.id limit :n""", {"n": HOME_DOCUMENTS}
+        )).rows]
+        # only the listed documents' claims (an index range each), not a scan of every claim
+        for r in (await db.execute(
+            """select document_id, status, count(*) as n from claims
+               where document_id in (select id from documents order by id limit :n) group by 1, 2""", {"n": HOME_DOCUMENTS}
+        )).rows:
+            counts.setdefault(r["document_id"], {})[r["status"]] = r["n"]
+        for r in (await db.execute("select status, count(*) as n from claims group by 1")).rows:
+            totals[r["status"]] = r["n"]
     return {"documents": docs, "counts": counts, "totals": totals, "tables": tables,
             "documents_total": tables["documents"]}

@@ -1,0 +1,364 @@
+"""Speed features of the site: summary tables (claimkb.summaries) and the facet/search
+plugin (site/plugins/claimkb_facets.py), on a small database built by the real build code.
+
+Every answer the fast paths give is compared with what Datasette computes the slow way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+
+from claimkb import summaries
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "src" / "claimkb" / "site"
+METADATA = yaml.safe_load((SITE / "metadata.yml").read_text(encoding="utf-8"))
+SETTINGS = json.loads((SITE / "settings.json").read_text(encoding="utf-8"))
+
+
+def _copy(src: Path, dest: Path, *, summary: bool, wal: bool = True) -> Path:
+    shutil.copy(src, dest)
+    conn = sqlite3.connect(dest, isolation_level=None)
+    if wal:
+        conn.execute("pragma journal_mode=wal")
+    if summary:
+        conn.execute("begin")
+        summaries.refresh(conn)
+        conn.execute("commit")
+    conn.close()
+    return dest
+
+
+@pytest.fixture
+def summary_db(built_db, tmp_path) -> Path:
+    return _copy(built_db, tmp_path / "claimkb.db", summary=True)
+
+
+@pytest.fixture
+def plain_db(built_db, tmp_path) -> Path:
+    (tmp_path / "plain").mkdir()
+    return _copy(built_db, tmp_path / "plain" / "claimkb.db", summary=False)
+
+
+def make_datasette(db_path: Path):
+    """Served as production serves it now: a normal (not immutable) read-only file."""
+    from datasette.app import Datasette
+
+    return Datasette(
+        [str(db_path)],
+        metadata=METADATA,
+        template_dir=str(SITE / "templates"),
+        plugins_dir=str(SITE / "plugins"),
+        static_mounts=[("static", str(SITE / "static"))],
+        settings=SETTINGS,
+    )
+
+
+async def get_json(ds, path: str) -> dict:
+    r = await ds.client.get(path)
+    assert r.status_code == 200, (path, r.status_code, r.text[:500])
+    return r.json()
+
+
+def _plugin_globals() -> dict:
+    from datasette.facets import ColumnFacet
+
+    return ColumnFacet.facet_results.__globals__
+
+
+def _exact_counts(conn, table, column):
+    return dict(conn.execute(f"select [{column}], count(*) from [{table}] where [{column}] is not null group by 1"))
+
+
+def _summary_counts(conn, table, column):
+    return dict(conn.execute("select value, count from facet_counts where table_name = ? and column_name = ?", (table, column)))
+
+
+def assert_exact(conn):
+    for table, columns in summaries.SUMMARISED.items():
+        for column in columns:
+            assert _summary_counts(conn, table, column) == _exact_counts(conn, table, column), (table, column)
+            per_doc = dict(conn.execute(
+                "select document_id || '|' || value, count from document_facet_counts where table_name = ? and column_name = ?",
+                (table, column)))
+            want = dict(conn.execute(
+                f"select document_id || '|' || [{column}], count(*) from [{table}] where [{column}] is not null group by document_id, [{column}]"))
+            assert per_doc == want, (table, column)
+
+
+# --- summaries.py ------------------------------------------------------------------------------
+
+
+def test_summary_tables_are_documented_contracts():
+    assert [t.name for t in summaries.SUMMARY_TABLES] == ["facet_counts", "document_facet_counts"]
+    for t in summaries.SUMMARY_TABLES:
+        assert t.doc.strip()
+        assert set(t.column_docs) == set(t.columns), t.name
+        assert all(d.strip() for d in t.column_docs.values())
+        pk = (t.pk,) if isinstance(t.pk, str) else t.pk
+        assert set(pk) <= set(t.columns)
+
+
+def test_full_refresh_is_exact(summary_db):
+    conn = sqlite3.connect(summary_db)
+    assert conn.execute("select count(*) from facet_counts").fetchone()[0] > 0
+    assert_exact(conn)
+    # refreshing again changes nothing
+    before = conn.execute("select * from facet_counts order by 1, 2, 3").fetchall()
+    summaries.refresh(conn)
+    assert conn.execute("select * from facet_counts order by 1, 2, 3").fetchall() == before
+    conn.rollback()
+
+
+def test_incremental_refresh_follows_changed_and_deleted_documents(summary_db):
+    conn = sqlite3.connect(summary_db)
+    docs = [r[0] for r in conn.execute("select document_id from claims group by 1 order by count(*) desc")]
+    assert len(docs) >= 2, "the test data needs two documents with claims"
+    gone, changed = docs[0], docs[1]
+    # a deleted document: all its rows go (what an incremental build does)
+    conn.execute("delete from evidence where document_id = ?", (gone,))
+    for table in ("claims", "equations", "bibliography"):
+        conn.execute(f"delete from [{table}] where document_id = ?", (gone,))
+    # a changed document: statuses rewritten, a claim removed
+    conn.execute("update claims set status = 'speculative', claim_type = null where document_id = ?", (changed,))
+    conn.execute("delete from claims where rowid = (select max(rowid) from claims where document_id = ?)", (changed,))
+    summaries.refresh(conn, {gone, changed})
+    assert_exact(conn)
+    assert conn.execute("select count(*) from document_facet_counts where document_id = ?", (gone,)).fetchone()[0] == 0
+    assert conn.execute("select count(*) from facet_counts where count <= 0").fetchone()[0] == 0
+    summaries.refresh(conn, [])  # nothing to do
+    assert_exact(conn)
+    conn.rollback()
+
+
+def unsummarised_copy(built_db, tmp_path):
+    """A copy of the built database without its summary tables (as an older claimkb wrote it)."""
+    db = tmp_path / "x.db"
+    shutil.copy(built_db, db)
+    conn = sqlite3.connect(db)
+    conn.execute("drop table if exists facet_counts")
+    conn.execute("drop table if exists document_facet_counts")
+    conn.commit()
+    conn.close()
+    return db
+
+
+def test_incremental_refresh_of_a_database_never_summarised_is_a_full_one(built_db, tmp_path):
+    db = unsummarised_copy(built_db, tmp_path)
+    conn = sqlite3.connect(db)
+    doc = conn.execute("select document_id from claims limit 1").fetchone()[0]
+    summaries.refresh(conn, [doc])
+    assert_exact(conn)
+    conn.rollback()
+
+
+def test_refresh_creates_its_tables_and_never_commits(built_db, tmp_path):
+    db = unsummarised_copy(built_db, tmp_path)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("begin")
+    summaries.refresh(conn)
+    assert conn.in_transaction
+    conn.execute("rollback")
+    assert not conn.execute("select 1 from sqlite_master where name = 'facet_counts'").fetchall()
+
+
+# --- the plugin --------------------------------------------------------------------------------
+
+
+FACET_URL = "/claimkb/claims.json?_size=1&_facet=status&_facet=claim_type&_facet=voice&_facet=document_id"
+
+
+def _facets(data: dict) -> dict:
+    return {name: [(v["value"], v["count"], v["toggle_url"]) for v in f["results"]] + [f["truncated"]]
+            for name, f in data["facet_results"].items()}
+
+
+async def test_unfiltered_facets_from_the_summary_equal_datasettes(summary_db, plain_db):
+    fast, slow = make_datasette(summary_db), make_datasette(plain_db)
+    for path in (FACET_URL, "/claimkb/claims.json", "/claimkb/evidence.json", "/claimkb/bibliography.json",
+                 "/claimkb/equations.json?_facet_size=2", "/claimkb/claims_view.json", "/claimkb/claims_view.json?_facet=voice",
+                 "/claimkb/claims.json?_facet=status&_facet=voice&_facet_size=max"):
+        a, b = await get_json(fast, path), await get_json(slow, path)
+        assert _facets(a) == _facets(b), path
+        assert list(a["facet_results"]) == list(b["facet_results"]), path  # same order too
+        assert a["facet_results"], path
+        assert a["filtered_table_rows_count"] == b["filtered_table_rows_count"]
+    # and the summary is what served them: a doctored count shows through
+    conn = sqlite3.connect(summary_db)
+    conn.execute("update facet_counts set count = count + 0 where table_name = 'claims'")
+    value = conn.execute("select value from facet_counts where table_name = 'claims' and column_name = 'status' limit 1").fetchone()[0]
+    conn.execute("update facet_counts set count = 987654 where table_name = 'claims' and column_name = 'status' and value = ?", (value,))
+    conn.commit()
+    a = await get_json(make_datasette(summary_db), FACET_URL)
+    assert (value, 987654) in [(v["value"], v["count"]) for v in a["facet_results"]["status"]["results"]]
+
+
+async def test_claims_view_count_and_facets_from_the_summary(summary_db, plain_db):
+    fast, slow = make_datasette(summary_db), make_datasette(plain_db)
+    a, b = await get_json(fast, "/claimkb/claims_view.json"), await get_json(slow, "/claimkb/claims_view.json")
+    assert a["filtered_table_rows_count"] == b["filtered_table_rows_count"] > 0
+    assert a["rows"] == b["rows"] and _facets(a) == _facets(b)
+    # a claim whose document is missing leaves the view: count still exact, facets back to SQL
+    conn = sqlite3.connect(summary_db)
+    conn.execute("pragma foreign_keys = off")
+    conn.execute("update claims set document_id = 'no-such-document' where rowid = (select min(rowid) from claims)")
+    summaries.refresh(conn)
+    conn.commit()
+    n = conn.execute("select count(*) from claims_view").fetchone()[0]
+    a = await get_json(make_datasette(summary_db), "/claimkb/claims_view.json")
+    assert a["filtered_table_rows_count"] == n == b["filtered_table_rows_count"] - 1
+    status = a["facet_results"]["status"]["results"]
+    assert sum(v["count"] for v in status) == n
+
+
+def test_claims_view_is_what_view_sources_assumes():
+    """VIEW_SOURCES: claims_view = claims joined (inner, on primary keys) to documents and evidence_statuses."""
+    from claimkb.schema import VIEWS
+
+    sql = " ".join(next(v.sql for v in VIEWS if v.name == "claims_view").split())
+    assert "from claims join documents on documents.id = claims.document_id " \
+           "join evidence_statuses on evidence_statuses.term = claims.status" in sql
+    assert " where " not in sql.split("from claims", 1)[1] and " left " not in sql.lower()
+    for column in ("status", "document_id", "claim_type", "voice"):
+        assert f"claims.{column}," in sql or f"claims.{column} " in sql
+
+
+async def test_stale_or_missing_summary_falls_back_to_sql(summary_db, plain_db):
+    slow = await get_json(make_datasette(plain_db), FACET_URL)
+    assert _facets(slow)["status"][:-1], "Datasette's own facets work without the summary tables"
+    conn = sqlite3.connect(summary_db)
+    # a stale summary: its total no longer matches the table's row count
+    conn.execute("update facet_counts set count = count + 1 where table_name = 'claims' and column_name = 'document_id' "
+                 "and rowid = (select min(rowid) from facet_counts where table_name = 'claims' and column_name = 'document_id')")
+    conn.execute("update facet_counts set count = 987654 where table_name = 'claims' and column_name = 'status'")
+    conn.commit()
+    a = await get_json(make_datasette(summary_db), FACET_URL)
+    assert _facets(a) == _facets(slow)
+
+
+async def test_filtered_pages_use_datasettes_sql(summary_db, plain_db):
+    fast, slow = make_datasette(summary_db), make_datasette(plain_db)
+    status = sqlite3.connect(summary_db).execute("select status from claims limit 1").fetchone()[0]
+    for path in (f"/claimkb/claims.json?status={status}", "/claimkb/claims.json?_search=energy",
+                 f"/claimkb/claims.json?_facet=status&status__not={status}"):
+        a, b = await get_json(fast, path), await get_json(slow, path)
+        assert _facets(a) == _facets(b) and a["rows"] == b["rows"], path
+
+
+async def test_default_facets_over_many_rows_are_offered_never_silently_empty(summary_db, plain_db, monkeypatch):
+    plain = make_datasette(plain_db)
+    ds = make_datasette(summary_db)  # loads the plugin (again): patch the copy now in use
+    monkeypatch.setitem(_plugin_globals(), "FACET_ROW_LIMIT", 0)
+    # unfiltered pages always get their default facets, with or without the summary
+    data = await get_json(plain, "/claimkb/claims.json")
+    assert set(data["facet_results"]) == {"status", "document_id", "claim_type", "voice"}
+    word = "the"
+    data = await get_json(ds, f"/claimkb/claims.json?_search={word}")
+    assert data["filtered_table_rows_count"] > 0
+    assert data["facet_results"] == {}  # absent, not empty
+    r = await ds.client.get(f"/claimkb/claims?_search={word}")
+    html = r.text
+    assert "ckb-facets-skipped" in html and "so these facets were not counted" in html
+    for column in METADATA["databases"]["claimkb"]["tables"]["claims"]["facets"]:
+        assert f"_facet={column}" in html
+    # asked for, a facet is computed exactly, and the others are still offered
+    data = await get_json(ds, f"/claimkb/claims.json?_search={word}&_facet=status")
+    assert list(data["facet_results"]) == ["status"] and data["facet_results"]["status"]["results"]
+    html = (await ds.client.get(f"/claimkb/claims?_search={word}&_facet=status")).text
+    assert "_facet=voice" in html
+    # unfiltered pages are not affected (the summary answers them)
+    data = await get_json(ds, "/claimkb/claims.json")
+    assert set(data["facet_results"]) == {"status", "document_id", "claim_type", "voice"}
+    assert all(f["results"] for f in data["facet_results"].values())
+
+
+async def test_search_page_fast_paths_give_the_same_rows_and_count(summary_db, monkeypatch):
+    conn = sqlite3.connect(summary_db)
+    words = [w for w in ("the", "energy", "claim", "of") if conn.execute(
+        "select count(*) from claims_fts where claims_fts match ?", (w,)).fetchone()[0] > 1]
+    assert words
+    ds = make_datasette(summary_db)
+    paths = [f"/claimkb/claims.json?_search={w}&_nofacet=1{s}" for w in words
+             for s in ("", "&_size=2", "&_sort=document_id", "&_sort_desc=id", "&_sort=confidence")]
+    slow = {p: await get_json(ds, p) for p in paths}
+    monkeypatch.setitem(_plugin_globals(), "INDEX_ORDER_MIN_MATCHES", 0)
+    for p in paths:
+        fast = await get_json(ds, p)
+        for key in ("rows", "filtered_table_rows_count", "next"):
+            assert fast[key] == slow[p][key], (p, key)
+    w = words[0]
+    want = conn.execute("select count(*) from claims where rowid in (select rowid from claims_fts where claims_fts match ?)", (w,)).fetchone()[0]
+    assert (await get_json(ds, f"/claimkb/claims.json?_search={w}"))["filtered_table_rows_count"] == want
+
+
+async def test_site_search_says_when_the_ranking_is_bounded(summary_db):
+    ds = make_datasette(summary_db)
+    sql = METADATA["databases"]["claimkb"]["queries"]["search"]["sql"]
+    assert sql.count("limit 20000") == 4 and "ranked_among_first_20000" in sql
+    data = await get_json(ds, "/claimkb/search.json?q=the&_shape=objects")
+    assert data["rows"] and all(r["ranked_among_first_20000"] == "" for r in data["rows"])  # small: exact
+    html = (await ds.client.get("/claimkb/search?q=the")).text
+    assert "Approximate ranking" not in html
+    # the same query with a bound of 1 is approximate, and the page says so
+    bounded = sql.replace("limit 20000", "limit 1").replace("limit 20001", "limit 2").replace("> 20000", "> 1")
+    conn = sqlite3.connect(summary_db)
+    conn.create_function("escape_fts", 1, lambda q: " ".join(f'"{t}"' for t in q.split()))
+    rows = conn.execute(bounded, {"q": "the"}).fetchall()
+    assert rows and rows[0][-1] == "claims" or "claims" in rows[0][-1]
+    assert len([r for r in rows if r[0] == "claim"]) == 1
+
+
+def test_datasette_internals_the_plugin_relies_on_are_unchanged():
+    """If this fails, Datasette changed: re-read plugins/claimkb_facets.py against the new code."""
+    import datasette
+    from datasette.database import Database
+    from datasette.facets import ColumnFacet
+    from datasette.views import table
+
+    assert datasette.__version__ == "0.65.5"
+    orig = ColumnFacet._claimkb_original_facet_results if hasattr(ColumnFacet, "_claimkb_original_facet_results") else ColumnFacet.facet_results
+    src = inspect.getsource(orig)
+    assert "facet_size + 1" in src and "order by count desc, value" in src and "expand_foreign_keys" in src
+    assert "self.get_configs()" in src and "path_with_removed_args" in src
+    assert hashlib.sha256(src.encode()).hexdigest()[:16] == FACET_RESULTS_SHA
+    view = inspect.getsource(table)
+    for needle in (
+        'count_sql = f"select count(*) {from_sql}"',
+        '"select {select_specified_columns} from {table_name} {where}{order_by} limit {page_size}{offset}"',
+        '"select {select_all_columns} from {table_name} {where}"',
+        "row_count=filtered_table_rows_count",
+    ):
+        assert needle in view, needle
+    filters = inspect.getsource(__import__("datasette.filters", fromlist=["x"]))
+    assert '"{fts_pk} in (select rowid from {fts_table} where {fts_table} match {match_clause})"' in filters
+    assert "escape_fts(:search_{})" in filters or "escape_fts(:search)" in filters
+    execute = Database._claimkb_original_execute if hasattr(Database, "_claimkb_original_execute") else Database.execute
+    assert list(inspect.signature(execute).parameters)[:3] == ["self", "sql", "params"]
+
+
+#: sha256 (first 16 hex digits) of ColumnFacet.facet_results in Datasette 0.65.5
+FACET_RESULTS_SHA = "00928d1c82a97035"
+
+
+async def test_vocabulary_cache_follows_in_place_updates(summary_db):
+    """Builds now update the served file in place (WAL): cached colours/definitions must follow."""
+    ds = make_datasette(summary_db)
+    term = sqlite3.connect(summary_db).execute("select term from evidence_statuses order by rank limit 1").fetchone()[0]
+    before = (await ds.client.get("/vocabulary")).text
+    assert "A brand-new definition" not in before
+    conn = sqlite3.connect(summary_db)
+    conn.execute("update evidence_statuses set definition = 'A brand-new definition.' where term = ?", (term,))
+    conn.commit()
+    conn.close()
+    after = (await ds.client.get("/vocabulary")).text
+    assert "A brand-new definition" in after
+    html = (await ds.client.get("/claimkb/claims")).text  # badges' hover text too
+    assert "A brand-new definition" in html
