@@ -218,3 +218,29 @@ def test_readers_see_the_old_state_until_the_update_commits(built):
     new = reader.execute("select statement from claims where id = 'syn0000003-c0000'").fetchone()[0]
     assert new != old and "revision 2" in new
     reader.close()
+
+
+def test_build_command_says_what_it_did(built):
+    from click.testing import CliRunner
+
+    from claimkb.cli import cli
+
+    data, db = built
+    r = CliRunner().invoke(cli, ["build", "--data", str(data), "--db", str(db)])
+    assert r.exit_code == 0 and "is up to date" in r.output, r.output
+    synth.touch_document(data, 2)
+    r = CliRunner().invoke(cli, ["build", "--data", str(data), "--db", str(db)])
+    assert r.exit_code == 0 and "updated" in r.output and "1 document(s) re-read (syn0000002)" in r.output, r.output
+    r = CliRunner().invoke(cli, ["build", "--data", str(data), "--db", str(db), "--full"])
+    assert r.exit_code == 0 and "built" in r.output and "(--full)" in r.output and "1200 claims" in r.output, r.output
+
+
+def test_a_changed_source_text_is_caught_by_an_incremental_build(built):
+    data, db = built
+    before = table_contents(db)
+    src = data / "sources" / "syn0000006.txt"
+    src.write_bytes(src.read_bytes().replace(b"Synthetic document", b"Synthetic d0cument", 1))
+    with pytest.raises(DataError) as e:
+        build(data, db)
+    assert "sha256 of" in e.value.report() and "syn0000006" in e.value.report()
+    assert table_contents(db) == before

@@ -267,11 +267,6 @@ class Plan:
         return plan
 
 
-def _chunks(items: list[Any], n: int = 500) -> Iterable[list[Any]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]
-
-
 def _in(conn: sqlite3.Connection, sql: str, values: Iterable[Any]) -> list[tuple[Any, ...]]:
     """Run `sql` (with one `in (select value from json_each(?))`) for a list of values."""
     import json
