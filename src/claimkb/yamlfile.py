@@ -10,16 +10,24 @@ asked for.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .fileio import atomic_write
+
+try:  # a YAML parser in Rust, several times faster than libyaml + Python; see _fast_load
+    import yaml_rs
+except ImportError:  # pragma: no cover - then every text takes the PyYAML path
+    yaml_rs = None
 
 try:  # the C loader is several times faster
     Loader = yaml.CSafeLoader
@@ -65,7 +73,129 @@ class _Fallback(Exception):
     """The fast constructor met something only the full one handles (aliases, merges, odd keys)."""
 
 
+# --------------------------------------------------------------------------- the fast path
+#
+# yaml_rs reads YAML 1.2, PyYAML (the reference) YAML 1.1. They read a document the same
+# way unless a *plain* (unquoted) scalar is one that YAML 1.1 types differently (yes, no,
+# on, off, y, n; numbers with leading zeros, underscores, exponents, sexagesimal or
+# 0b/0o/0x forms; timestamps; .5, .inf, .nan; the `=` and `<<` keys), or the text uses
+# what yaml_rs is more lenient about than PyYAML (tags, anchors, aliases, complex or
+# empty keys, several documents, tabs, control characters, YAML 1.1 line breaks, empty
+# block scalars). _risky() finds every such place, line by line, erring on the side of
+# caution; then, and whenever yaml_rs raises, the text is parsed by PyYAML, so syntax
+# errors and duplicate keys are reported exactly as before. tests/test_yamlfile.py
+# fuzzes both paths against each other.
+
+_RISKY_SCALAR = re.compile(
+    r"(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF"
+    r"|[-+]?0[0-9_]+(?:\.[0-9_]*)?|[-+]?0[bBoOxX][0-9a-fA-F_]*"
+    r"|[-+]?[0-9][0-9_]*_[0-9_.]*|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
+    r"|[-+]?[0-9_]*\.?[0-9_]*[eE][-+]?[0-9]+|[-+]?\.[0-9_]+|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)"
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt ].*)?|=|<<)"
+)
+_RISKY_FIRST = frozenset("yYnNoO0123456789+-.=<")
+#: a one-line flow collection of quoted strings (without escapes) and plain words only
+_SIMPLE_FLOW = re.compile(r"""(?:[ ]*(?:"[^"\\\n]*"|'[^'\n]*'|[A-Za-z0-9_(][A-Za-z0-9_.()/ +-]*|[\[\]{},]|:[ ]))*[ ]*""")
+_FLOW_PLAIN = re.compile(r"""[\[{,:][ ]*([^"'\[\]{},: ][^\[\]{},:]*?)[ ]*(?=[\]},:])""")
+#: characters PyYAML refuses (and reports with their line), and YAML 1.1 line breaks
+_ODD_CHARS = re.compile(yaml.reader.Reader.NON_PRINTABLE.pattern + "|[\x85\u2028\u2029\t]")
+
+
+def _plain_risky(v: str) -> bool:
+    return bool(v) and v[0] in _RISKY_FIRST and len(v) <= 64 and _RISKY_SCALAR.fullmatch(v) is not None
+
+
+def _flow_risky(v: str) -> bool:
+    if "#" in v or not _SIMPLE_FLOW.fullmatch(v) or v.count("[") != v.count("]") or v.count("{") != v.count("}"):
+        return True
+    return any(_plain_risky(m.group(1)) for m in _FLOW_PLAIN.finditer(v))
+
+
+def _risky(text: str) -> bool:
+    """Whether PyYAML and yaml_rs may read `text` differently (see above)."""
+    if not text.endswith("\n") or _ODD_CHARS.search(text):
+        return True
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        s = line.lstrip(" ")
+        if not s:
+            continue
+        c = s[0]
+        if c == "#":
+            continue
+        if c == '"' or c == "'":  # a quoted scalar, or a line of one; a quoted key is risky
+            if '": ' in s or "': " in s or s.endswith(('":', "':")):
+                return True
+            continue
+        if line.startswith(("---", "...", "%")):
+            return True
+        while c == "-" and (s.startswith("- ") or s == "-"):
+            s = s[2:].lstrip(" ")
+            c = s[:1]
+        if not s:
+            continue
+        if c in "!&*?:%@`":
+            return True
+        col = len(line) - len(s)
+        if c == "[" or c == "{":
+            if _flow_risky(s):
+                return True
+            continue
+        i = s.find(": ")
+        if i < 0 and s.endswith(":"):
+            i = len(s) - 1
+        if i >= 0:
+            if _plain_risky(s[:i].rstrip(" ")):
+                return True
+            v = s[i + 1 :].lstrip(" ")
+        else:
+            v = s
+        if not v:
+            continue
+        c = v[0]
+        if c == '"' or c == "'":
+            continue
+        if c == "[" or c == "{":
+            if _flow_risky(v):
+                return True
+            continue
+        if c in "!&*":
+            return True
+        if c == "|" or c == ">":
+            head = v.split(" #", 1)[0].rstrip(" ")
+            if "+" in head:
+                return True  # keeps trailing lines: chomping at the end of a text differs
+            nxt = next((ln for ln in lines[n + 1 :] if ln.strip(" ")), None)
+            if nxt is None or len(nxt) - len(nxt.lstrip(" ")) <= col:
+                return True  # an empty block scalar
+            continue
+        h = v.find(" #")
+        if h >= 0:
+            v = v[:h]
+        if _plain_risky(v.rstrip(" ")):
+            return True
+    return False
+
+
+def _fast_load(text: str) -> Any:
+    """The data of `text` as yaml_rs reads it, or raise _Fallback when PyYAML must read it."""
+    if yaml_rs is None or _risky(text):
+        raise _Fallback
+    try:
+        return yaml_rs.loads(text)
+    except Exception:  # noqa: BLE001 - whatever it is, PyYAML will say it with a line number
+        raise _Fallback from None
+
+
 def _load(text: str) -> tuple[Any, list[tuple[int, str]]]:
+    """Parse once: the data and the duplicate keys, by _fast_load if it can, else by PyYAML."""
+    try:
+        return _fast_load(text), []
+    except _Fallback:
+        return _pyyaml_load(text)
+
+
+def _pyyaml_load(text: str) -> tuple[Any, list[tuple[int, str]]]:
     """Parse once: the data, and the duplicate keys found on the way.
 
     Plain mappings, sequences and strings are built by a direct walk over the
@@ -124,9 +254,15 @@ def _load(text: str) -> tuple[Any, list[tuple[int, str]]]:
 _CACHING = True
 
 
-def set_caching(enabled: bool) -> None:
+@contextlib.contextmanager
+def caching(enabled: bool) -> Iterator[None]:
+    """Switch the parse cache on or off for the duration of a with block."""
     global _CACHING
-    _CACHING = enabled
+    was, _CACHING = _CACHING, enabled
+    try:
+        yield
+    finally:
+        _CACHING = was
 
 
 def cache_dir() -> Path | None:
@@ -143,7 +279,7 @@ def cache_dir() -> Path | None:
 
 
 #: what the cached data depends on besides the file's text
-_FINGERPRINT = f"{sys.version}|{yaml.__version__}|{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}|"
+_FINGERPRINT = f"{sys.version}|{yaml.__version__}|{getattr(yaml_rs, '__version__', None)}|{hashlib.sha256(Path(__file__).read_bytes()).hexdigest()}|"
 
 
 def _cached_load(text: str) -> tuple[Any, list[tuple[int, str]]]:
