@@ -43,7 +43,7 @@ def test_foreign_keys_point_at_vocabularies_and_parents(built_db):
 def test_indexes_for_common_filters(built_db):
     db = sqlite_utils.Database(built_db)
     indexed = {tuple(i.columns) for i in db["claims"].indexes}
-    assert ("status",) in indexed and ("document_id", "position") in indexed
+    assert ("status", "id") in indexed and ("claim_type", "id") in indexed and ("document_id", "position") in indexed
 
 
 def test_every_document_is_built_with_its_exact_text(built_db):

@@ -95,7 +95,8 @@ _RISKY_SCALAR = re.compile(
 )
 _RISKY_FIRST = frozenset("yYnNoO0123456789+-.=<")
 #: a one-line flow collection of quoted strings (without escapes) and plain words only
-_SIMPLE_FLOW = re.compile(r"""(?:[ ]*(?:"[^"\\\n]*"|'[^'\n]*'|[A-Za-z0-9_(][A-Za-z0-9_.()/ +-]*|[\[\]{},]|:[ ]))*[ ]*""")
+_SIMPLE_FLOW = re.compile(  # possessive and atomic: a line that does not match fails fast
+    r"""(?: *+(?>"[^"\\\n]*+"|'[^'\n]*+'|[A-Za-z0-9_(][A-Za-z0-9_.()/+-]*+(?: ++[A-Za-z0-9_.()/+-]++)*+|[\[\]{},]|:(?= )))*+ *+""")
 _FLOW_PLAIN = re.compile(r"""[\[{,:][ ]*([^"'\[\]{},: ][^\[\]{},:]*?)[ ]*(?=[\]},:])""")
 #: characters PyYAML refuses (and reports with their line), and YAML 1.1 line breaks
 _ODD_CHARS = re.compile(yaml.reader.Reader.NON_PRINTABLE.pattern + "|[\x85\u2028\u2029\t]")

@@ -3,9 +3,10 @@
 Tables are the data tables of the built database (the vocabularies, documents,
 claims, equations, bibliography, evidence, claim_links, claim_citations,
 equation_citations, checks, and any other plain table a later build adds), in
-the order of ``schema.TABLES`` (parents before children); views and the
-full-text-search tables (which are derived from the others) are left out. Rows
-come in rowid order, which is the build's deterministic insertion order.
+the order of ``schema.TABLES`` (parents before children); views, the
+full-text-search tables and the facet counts of summaries.py (all derived from
+the others) are left out. Rows come in rowid order: the build's insertion order
+(an incremental build appends the rows of the documents it re-read).
 
 - ``jsonl``: one JSON object per line, ``{"table": NAME, "row": {column: value}}``.
   JSON keeps integers, reals, text and null apart, so the file is an exact copy.
@@ -28,6 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from ..schema import TABLES
+from ..summaries import SUMMARY_TABLES
+
+#: counts of the other tables, kept for the site's speed: not data of their own
+DERIVED = frozenset(t.name for t in SUMMARY_TABLES)
 from ..fileio import atomic_path
 
 
@@ -38,7 +43,7 @@ def table_names(conn: sqlite3.Connection) -> list[str]:
     names = []
     for r in rows:
         n = r["name"]
-        if n.startswith("sqlite_") or n in virtual or any(n.startswith(v + "_") for v in virtual):
+        if n.startswith("sqlite_") or n in virtual or any(n.startswith(v + "_") for v in virtual) or n in DERIVED:
             continue
         names.append(n)
     order = {t.name: i for i, t in enumerate(TABLES)}
