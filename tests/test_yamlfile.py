@@ -115,3 +115,18 @@ def documents(draw):
 @given(documents())
 def test_fast_path_never_changes_the_data(text):
     assert_same_as_pyyaml(text)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["x: [" + "ab " * 5000 + "!]", "x: [" + "a, " * 5000 + "!", "- {" + "k: v, " * 3000 + "?", "x: " + "1_" * 5000, "x: |" + " " * 5000],
+)
+def test_the_guard_takes_linear_time_on_adversarial_lines(line):
+    """An earlier flow-collection pattern backtracked exponentially on a long unmatched line."""
+    import time
+
+    text = (line + "\n") * 5
+    t = time.perf_counter()
+    yamlfile._risky(text)
+    assert time.perf_counter() - t < 0.5
+    assert_same_as_pyyaml(text)

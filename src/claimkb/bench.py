@@ -139,8 +139,10 @@ def run_build(data: Path, db: Path, workers: int, timings: Path, cache: Path, *e
         if lines:
             phases = json.loads(lines[-1])
     phases["cpu_s"] = round(cpu, 2)
-    # the sampled sum, and never less than the largest single process wait4 saw
-    phases["peak_rss_total_mb"] = round(max(sampler.peak / 1024, rss), 1)
+    # the sampled sum (ru_maxrss of a child forked from this process, once it has held a
+    # lot of memory, e.g. after baseline(), starts at this process's size: Linux keeps the
+    # high-water mark across exec)
+    phases["peak_rss_total_mb"] = round(sampler.peak / 1024 if sampler.peak else rss, 1)
     return dt, rss, phases
 
 

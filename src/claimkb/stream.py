@@ -157,7 +157,9 @@ def process_documents(paths: list[Path], sources: Path, *, workers: int = 1, dat
         workers = (os.cpu_count() or 1) if len(paths) >= MIN_DOCUMENTS_PER_WORKER * 2 else 1
     if workers > 1 and len(paths) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            yield from pool.map(_process_star, args, chunksize=max(1, min(8, len(paths) // (workers * 8))))
+            # big chunks: the pool's feeder thread needs the GIL, which the main thread (writing
+            # rows) mostly holds; with small chunks the workers wait for work
+            yield from pool.map(_process_star, args, chunksize=max(1, min(64, len(paths) // (workers * 4))))
     else:
         for a in args:
             yield _process_star(a)
