@@ -171,6 +171,7 @@ def write_database(kb: KnowledgeBase, db_path: Path, findings: Iterable[Any] = (
     database from models in memory (tests, small knowledge bases)."""
     db_path = Path(db_path)
     with build_lock(db_path):
+        _remove_stale_temp_files(db_path)  # what a killed build left (we hold the lock)
         out = TempDatabase(db_path)
         try:
             for batch in iter_rows(kb, findings):
@@ -192,13 +193,12 @@ class TempDatabase:
     database yet; otherwise a copy into the existing file with SQLite's backup API,
     in one transaction, so that a server reading the database (in WAL mode) sees
     the old content until the new one is complete and never a file swapped under
-    it. The caller holds build_lock."""
+    it. The caller holds build_lock (and has removed a killed build's leftovers)."""
 
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
         self.phase = _Phases()
-        _remove_stale_temp_files(self.db_path)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{self.db_path.name}.", suffix=".tmp", dir=self.db_path.parent)
         os.close(fd)
         self.tmp = Path(tmp_name)

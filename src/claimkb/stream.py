@@ -72,9 +72,10 @@ class DocResult:
         return self.rows is not None
 
 
-def _hash_text(path: Path) -> str:
-    """sha256 of a file's text as the loader reads it (UTF-8, universal newlines)."""
-    return hashlib.sha256(path.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+def text_sha256(text: str) -> str:
+    """sha256 of a data file's text as the loader reads it (UTF-8, universal newlines):
+    what build_files records and what the next build compares."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def file_state(path: Path, data_dir: Path, sha256: str, st: os.stat_result, started_ns: int, document_id: str | None = None) -> FileState:
@@ -136,9 +137,8 @@ def process_document(path: Path, sources: Path, data_dir: Path | None = None, st
     res.deferred = [i for _ld, i in deferred]
     res.rows = document_rows(ld)
     if stats:
-        yaml_sha = hashlib.sha256(ld.yaml.text.encode("utf-8")).hexdigest() if ld.yaml is not None else _hash_text(path)
-        res.files = [
-            file_state(stats[0][0], data_dir, yaml_sha, stats[0][1], started_ns, d.id),
+        res.files = [  # parse_document keeps the YAML it read: hash that very text
+            file_state(stats[0][0], data_dir, text_sha256(ld.yaml.text), stats[0][1], started_ns, d.id),  # type: ignore[union-attr]
             file_state(stats[1][0], data_dir, d.sha256, stats[1][1], started_ns, d.id),
         ]
     return res
@@ -199,24 +199,14 @@ class CrossIndex:
         else:
             self.doc_ids[res.doc_id] = n
         for rid, kind, i, status in res.records:
-            if self.external is not None and (ext := self.external(rid)) is not None:
+            other = self.lookup(rid)  # a document seen before, or (incremental) the database
+            if other is not None:
+                opath, oid, okind, oi, _status = other
                 self.problems.append(
                     Problem(
                         display_path(res.path),
                         _line(_ref(res.path, res.doc_id), (kind, i, "id")),
-                        f"duplicate id {rid!r}: also used by {SINGULAR[ext[2]]} {ext[3]} in {display_path(ext[0])}:{_line(_ref(ext[0], ext[1]), (ext[2], ext[3], 'id'))}",
-                        "ids must be unique across the knowledge base; rename one",
-                    )
-                )
-                continue
-            first = self.where.get(rid)
-            if first is not None:
-                opath, _oid = self.docs[first[0]]
-                self.problems.append(
-                    Problem(
-                        display_path(res.path),
-                        _line(_ref(res.path, res.doc_id), (kind, i, "id")),
-                        f"duplicate id {rid!r}: also used by {SINGULAR[first[1]]} {first[2]} in {display_path(opath)}:{_line(_ref(opath, ''), (first[1], first[2], 'id'))}",
+                        f"duplicate id {rid!r}: also used by {SINGULAR[okind]} {oi} in {display_path(opath)}:{_line(_ref(opath, oid), (okind, oi, 'id'))}",
                         "ids must be unique across the knowledge base; rename one",
                     )
                 )
@@ -274,7 +264,7 @@ class CrossIndex:
 
     def _deferred_equations(self, col: Any) -> None:
         """Machine checks about claims of other documents: with those documents loaded again."""
-        from .checks.equations import _check_equation, _relations
+        from .checks.equations import _check_equation
 
         todo = [(res, i) for _n, res in self.pending for i in res.deferred]
         if not todo:
@@ -295,7 +285,7 @@ class CrossIndex:
                 continue
             eq = ld.doc.equations[i]
             claims: dict[str, Any] = {c.id: (ld, j, c) for j, c in enumerate(ld.doc.claims)}
-            for rel in _relations(eq.machine_check):
+            for rel in eq.machine_check.relations:
                 target = self.lookup(rel.about) if rel.about else None
                 if target is not None and target[2] == "claims" and rel.about not in claims:
                     other = load(target[0])
@@ -304,8 +294,4 @@ class CrossIndex:
             _check_equation(ld, i, eq, claims, col)
 
 
-def finding_key(f: Any) -> tuple[Any, ...]:
-    return (f.document_id or "", f.about_type, f.about_id, f.rule, f.severity, f.message)
-
-
-__all__ = ["DocResult", "FileState", "process_document", "process_documents", "CrossIndex", "finding_key"]
+__all__ = ["DocResult", "FileState", "process_document", "process_documents", "CrossIndex", "text_sha256"]

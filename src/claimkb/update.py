@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import os
 import sqlite3
 import sys
@@ -38,7 +39,7 @@ from .build import TempDatabase, _Phases, _remove_stale_temp_files, build_lock, 
 from .load import document_paths, load_vocabulary, read_yaml
 from .problems import DataError, Problem, display_path
 from .schema import TABLES, TABLES_BY_NAME, fts_table
-from .stream import CrossIndex, DocResult, FileState, file_state, process_documents
+from .stream import CrossIndex, DocResult, FileState, file_state, process_documents, text_sha256
 
 #: above this share of the documents (and at least this many), a full build is faster
 FULL_BUILD_SHARE = 0.05
@@ -127,7 +128,7 @@ def _vocabulary_state(data_dir: Path, started_ns: int) -> FileState | None:
     path = data_dir / "vocabulary.yaml"
     try:
         st = os.stat(path)
-        sha = hashlib.sha256(path.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+        sha = text_sha256(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError):
         return None
     return file_state(path, data_dir, sha, st, started_ns)
@@ -236,7 +237,7 @@ class Plan:
             if old is not None and old[1] is not None and old[0] == st.st_size and old[1] == st.st_mtime_ns:
                 continue  # same size and mtime: unchanged (like make and git)
             try:
-                sha = hashlib.sha256(path.read_text(encoding="utf-8").encode("utf-8")).hexdigest()
+                sha = text_sha256(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):
                 sha = None
             if old is not None and sha == old[2]:
@@ -269,8 +270,6 @@ class Plan:
 
 def _in(conn: sqlite3.Connection, sql: str, values: Iterable[Any]) -> list[tuple[Any, ...]]:
     """Run `sql` (with one `in (select value from json_each(?))`) for a list of values."""
-    import json
-
     return conn.execute(sql, (json.dumps(sorted(set(values))),)).fetchall()
 
 
@@ -299,12 +298,9 @@ def _fts_columns(table: str) -> list[str]:
     return list(TABLES_BY_NAME[table].fts)
 
 
-def _delete_documents(conn: sqlite3.Connection, doc_ids: set[str]) -> dict[str, int]:
+def _delete_documents(conn: sqlite3.Connection, doc_ids: set[str]) -> None:
     """Delete every row of these documents (full-text entries first, while the rows exist)."""
-    import json
-
     ids = json.dumps(sorted(doc_ids))
-    deleted = {}
     sel_doc = "select value from json_each(?)"
     for t in TABLES:
         if t.fts:
@@ -322,10 +318,8 @@ def _delete_documents(conn: sqlite3.Connection, doc_ids: set[str]) -> dict[str, 
         "documents": f"id in ({sel_doc})",
     }
     for name in _DOC_TABLES:
-        cur = conn.execute(f"delete from [{name}] where {where.get(name, f'document_id in ({sel_doc})')}", (ids,))
-        deleted[name] = cur.rowcount
+        conn.execute(f"delete from [{name}] where {where.get(name, f'document_id in ({sel_doc})')}", (ids,))
     conn.execute(f"delete from build_files where document_id in ({sel_doc})", (ids,))
-    return deleted
 
 
 def _index_new_rows(conn: sqlite3.Connection, before: dict[str, int]) -> None:
@@ -362,8 +356,6 @@ def _link_index(data_dir: Path, doc_id: str, claim_pos: int, to: str, relation: 
 
 
 def _incremental(plan: Plan, data_dir: Path, db_path: Path, *, workers: int) -> BuildReport:
-    import json
-
     report = BuildReport("incremental", warnings=list(plan.warnings))
     if not plan.changed and not plan.removed:
         if plan.restat:  # touched but identical files: remember their new times, nothing else
@@ -487,13 +479,12 @@ def _judge_incoming(conn: sqlite3.Connection, data_dir: Path, cross: CrossIndex,
                                 "use the id of an existing claim (the document it pointed into changed or was removed)"))
     linking = {r[0] for r in stay_links if r[2] == "contradicts"}
     if linking:
-        import json
-
-        links = conn.execute(
+        links = _in(
+            conn,
             "select l.from_claim, l.to_claim, c.document_id, c.position, c.status from claim_links l "
             "join claims c on c.id = l.from_claim where l.relation = 'contradicts' and l.from_claim in (select value from json_each(?))",
-            (json.dumps(sorted(linking)),),
-        ).fetchall()
+            linking,
+        )
         for from_claim, to, doc_id, pos, status in links:
             target = cross.lookup(to)
             if target is None or target[4] is None:

@@ -31,14 +31,10 @@ def check(kb: Any, col: Any, deferred: list[tuple[Any, int]] | None = None) -> N
                 continue
             if claims is None:
                 claims = {c.id: (other, j, c) for other in kb.documents for j, c in enumerate(other.doc.claims)}
-            if deferred is not None and any(rel.about is not None and rel.about not in claims for rel in _relations(mc)):
+            if deferred is not None and any(rel.about is not None and rel.about not in claims for rel in mc.relations):
                 deferred.append((ld, i))
                 continue
             _check_equation(ld, i, eq, claims, col)
-
-
-def _relations(mc: Any) -> list[Any]:
-    return list(getattr(mc, "relations", None) or [])
 
 
 def _check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -> None:
