@@ -130,3 +130,36 @@ def test_the_guard_takes_linear_time_on_adversarial_lines(line):
     yamlfile._risky(text)
     assert time.perf_counter() - t < 0.5
     assert_same_as_pyyaml(text)
+
+
+ONE_LINE_SCALARS = ["yes", "no", "On", "y", "n", "true", "null", "~", "0", "007", "0x1f", "1_0", "1e5", "e5", "2.5", "-3", "+4", "3:25:45",
+                    ".inf", "2020-02-29", "2020-02-29 #c", "=", "<<", "'q'", "'q': x", '"dq"', '"d": x', '"a, 1"', '"a, b"', '"a: on"',
+                    '"a,b"', '"x#y"', '"[x]"', '"a\\"b"', "a: b", "x#y", "x #y", "yes #c", "yes  #c", "yes#c", "plain words", "?",
+                    "- x", "|", ">", "|+", "*a", "&a 1", "!!int 3", "@", "`", "%x", "[|]", "[0:]", '["a", "b"]', '["a, no"]',
+                    '["a, Bob"]', '["x, yes, z"]', '["a, 010: b"]', '{a: "b, on: c"}', "[a, b]", "{a: 1}", "{a: b}", "{a: on}", '{a: "b, c"}', "{on: b}", "{relation: depends_on, to: x-c1}",
+                    "{a: b, n: c}", "{a: b,c: d}", "---", "...", ":", "x:", "0:0", "#c", "a #b", "", " ", "syn0-c0001", "10.5555/x"]
+
+
+def test_lines_the_fast_pattern_passes_are_lines_the_line_check_passes():
+    """_risky skips the lines _SAFE_LINE matches without calling _line_risky: every such line
+    must be one _line_risky passes (exhaustively over keys, prefixes and values)."""
+    import re
+
+    safe = re.compile(yamlfile._SAFE_LINE)
+    prefixes = ["", "  ", "- ", "  - ", "- - ", "-", "---", "% ", "... "]
+    keys = ["id", "x", "y", "yes", "On", "n", "_k", "e5", "k2", "a b", "'q'", '"d"', "1", "? k", "!t", "&a", "-"]
+    lines = [p + v for p in prefixes for v in ONE_LINE_SCALARS]
+    lines += [f"{p}{k}:{sep}{v}" for p in prefixes for k in keys for sep in (" ", "  ", "") for v in ONE_LINE_SCALARS]
+    lines += [f"{p}{v}\r" for p in prefixes for v in ONE_LINE_SCALARS] + [f"id: {v}\r" for v in ONE_LINE_SCALARS]
+    passed = 0
+    for line in lines:
+        if safe.fullmatch(line + "\n"):
+            passed += 1
+            assert not yamlfile._line_risky(line, line + "\n", len(line) + 1), repr(line)
+    assert passed > 1000  # the fast pattern does pass most ordinary lines
+
+
+def test_the_synthetic_corpus_passes_the_fast_pattern_line_by_line(tmp_path):
+    synth.generate(tmp_path, 200)
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted((tmp_path / "documents").glob("*.yaml")))
+    assert yamlfile._SAFE_RUN.match(text).end() == len(text)

@@ -100,6 +100,7 @@ _SIMPLE_FLOW = re.compile(  # possessive and atomic: a line that does not match 
 _FLOW_PLAIN = re.compile(r"""[\[{,:][ ]*([^"'\[\]{},: ][^\[\]{},:]*?)[ ]*(?=[\]},:])""")
 #: characters PyYAML refuses (and reports with their line), and YAML 1.1 line breaks
 _ODD_CHARS = re.compile(yaml.reader.Reader.NON_PRINTABLE.pattern + "|[\x85\u2028\u2029\t]")
+_ODD_ASCII = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")  # the same, for a text of ASCII only (faster)
 
 
 def _plain_risky(v: str) -> bool:
@@ -112,70 +113,99 @@ def _flow_risky(v: str) -> bool:
     return any(_plain_risky(m.group(1)) for m in _FLOW_PLAIN.finditer(v))
 
 
+#: a line that _line_risky() passes, recognised by one C-level match instead of a Python call
+#: per line: blank; a comment; a quoted scalar (not a quoted key); or `key:` (after any `- `)
+#: with nothing, a quoted scalar or a plain scalar YAML 1.1 types as a string. Anything else
+#: (flow collections, block scalars, plain list items, ...) goes to _line_risky.
+_SAFE_STR = r'"(?:[^"\\\n\r#\[\]{},:]|[,:] *+(?![yYnNoO0-9+.=<-]))*+"'  # in a flow: no plain scalar starts inside
+_SAFE_WORD = r"(?![yYnNoO])[A-Za-z_][A-Za-z0-9_.()/+-]*+"
+_SAFE_FLOW = (  # a one-line flow sequence of such strings, or flow mapping of words to words or strings
+    rf"(?:\[ *+(?:{_SAFE_STR} *+(?:, *+{_SAFE_STR} *+)*+)?\]"
+    rf"|\{{ *+(?:{_SAFE_WORD}: ++(?:{_SAFE_WORD}|{_SAFE_STR}) *+(?:, *+{_SAFE_WORD}: ++(?:{_SAFE_WORD}|{_SAFE_STR}) *+)*+)?\}}) *+"
+)
+_SAFE_LINE = (
+    r" *+(?:"
+    r"(?:#[^\n\r]*+)?"
+    r"|(?:- ++)*+" + _SAFE_FLOW +
+    r"|[\"'](?![^\n\r]*[\"']:(?: |\n))[^\n\r]*+"
+    r"|(?:- ++)*+(?!(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF):)[A-Za-z_][A-Za-z0-9_]*+:"
+    r"(?: ++(?:[\"'][^\n\r]*+|" + _SAFE_FLOW +
+    r"|(?![\[{!&*|>\"'#])(?!(?:" + _RISKY_SCALAR.pattern + r")(?: *\n| +#))[^\n\r]*+))?"
+    r")\n"
+)
+_SAFE_RUN = re.compile(f"(?:{_SAFE_LINE})*+")
+_NONBLANK_LINE = re.compile(r"^ *[^ \n][^\n]*", re.M)
+
+
 def _risky(text: str) -> bool:
     """Whether PyYAML and yaml_rs may read `text` differently (see above)."""
-    if not text.endswith("\n") or _ODD_CHARS.search(text):
+    if not text.endswith("\n") or (_ODD_ASCII if text.isascii() else _ODD_CHARS).search(text):
         return True
-    lines = text.split("\n")
-    for n, line in enumerate(lines):
-        s = line.lstrip(" ")
-        if not s:
-            continue
-        c = s[0]
-        if c == "#":
-            continue
-        if c == '"' or c == "'":  # a quoted scalar, or a line of one; a quoted key is risky
-            if '": ' in s or "': " in s or s.endswith(('":', "':")):
-                return True
-            continue
-        if line.startswith(("---", "...", "%")):
+    pos, end = 0, len(text)
+    while True:
+        pos = _SAFE_RUN.match(text, pos).end()  # type: ignore[union-attr]  # matches, if only the empty string
+        if pos >= end:
+            return False
+        nl = text.index("\n", pos)
+        if _line_risky(text[pos:nl], text, nl + 1):
             return True
-        while c == "-" and (s.startswith("- ") or s == "-"):
-            s = s[2:].lstrip(" ")
-            c = s[:1]
-        if not s:
-            continue
-        if c in "!&*?:%@`":
+        pos = nl + 1
+
+
+def _line_risky(line: str, text: str, after: int) -> bool:
+    """Whether one line of `text` (without its newline; the next line starts at `after`)
+    may be read differently, erring on the side of caution."""
+    s = line.lstrip(" ")
+    if not s:
+        return False
+    c = s[0]
+    if c == "#":
+        return False
+    if c == '"' or c == "'":  # a quoted scalar, or a line of one; a quoted key is risky
+        return '": ' in s or "': " in s or s.endswith(('":', "':"))
+    if line.startswith(("---", "...", "%")):
+        return True
+    while c == "-" and (s.startswith("- ") or s == "-"):
+        s = s[2:].lstrip(" ")
+        c = s[:1]
+    if not s:
+        return False
+    if c in "!&*?:%@`":
+        return True
+    col = len(line) - len(s)
+    if c == "[" or c == "{":
+        return _flow_risky(s)
+    i = s.find(": ")
+    if i < 0 and s.endswith(":"):
+        i = len(s) - 1
+    if i >= 0:
+        if _plain_risky(s[:i].rstrip(" ")):
             return True
-        col = len(line) - len(s)
-        if c == "[" or c == "{":
-            if _flow_risky(s):
-                return True
-            continue
-        i = s.find(": ")
-        if i < 0 and s.endswith(":"):
-            i = len(s) - 1
-        if i >= 0:
-            if _plain_risky(s[:i].rstrip(" ")):
-                return True
-            v = s[i + 1 :].lstrip(" ")
-        else:
-            v = s
-        if not v:
-            continue
-        c = v[0]
-        if c == '"' or c == "'":
-            continue
-        if c == "[" or c == "{":
-            if _flow_risky(v):
-                return True
-            continue
-        if c in "!&*":
-            return True
-        if c == "|" or c == ">":
-            head = v.split(" #", 1)[0].rstrip(" ")
-            if "+" in head:
-                return True  # keeps trailing lines: chomping at the end of a text differs
-            nxt = next((ln for ln in lines[n + 1 :] if ln.strip(" ")), None)
-            if nxt is None or len(nxt) - len(nxt.lstrip(" ")) <= col:
-                return True  # an empty block scalar
-            continue
-        h = v.find(" #")
-        if h >= 0:
-            v = v[:h]
-        if _plain_risky(v.rstrip(" ")):
-            return True
-    return False
+        v = s[i + 1 :].lstrip(" ")
+    else:
+        v = s
+    if not v:
+        return False
+    c = v[0]
+    if c == '"' or c == "'":
+        return False
+    if c == "[" or c == "{":
+        return _flow_risky(v)
+    if c in "!&*":
+        return True
+    if c == "|" or c == ">":
+        head = v.split(" #", 1)[0].rstrip(" ")
+        if "+" in head:
+            return True  # keeps trailing lines: chomping at the end of a text differs
+        m = _NONBLANK_LINE.search(text, after)
+        if m is None:
+            return True  # an empty block scalar
+        nxt = m.group()
+        return len(nxt) - len(nxt.lstrip(" ")) <= col  # else an empty block scalar
+    h = v.find(" #")
+    if h >= 0:
+        v = v[:h]
+    return _plain_risky(v.rstrip(" "))
 
 
 def _fast_load(text: str) -> Any:
