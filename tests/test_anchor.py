@@ -2,7 +2,10 @@
 
 import pytest
 
-from claimkb.anchor import AnchorError, SourceText, normalize
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from claimkb.anchor import AnchorError, SourceText, collapse, normalize
 
 
 def test_exact_quote_offsets_are_code_points():
@@ -60,3 +63,16 @@ def test_find_all_maps_back_to_exact_text():
     for s, e in hits:
         assert normalize(text[s:e]) == "a b c d"
         assert not text[s].isspace() and not text[e - 1].isspace()
+
+
+WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(WHITESPACE) + ["a", "é", "\u200b", "-"]), max_size=40))
+def test_whitespace_is_collapsed_exactly_as_the_regular_expression_does(text):
+    """collapse() and normalize() use str.split(); they must find the runs re's \\s finds."""
+    import re
+
+    assert collapse(text) == re.sub(r"\s+", " ", text)
+    assert normalize(text) == re.sub(r"\s+", " ", text).strip()

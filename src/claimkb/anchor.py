@@ -13,7 +13,6 @@ import bisect
 import re
 from dataclasses import dataclass
 
-_WS = re.compile(r"\s+")
 _WS_LONG = re.compile(r"\s{2,}")
 
 #: characters of context kept on each side of a quote (TextQuoteSelector prefix/suffix)
@@ -51,7 +50,16 @@ class AnchorError(Exception):
 
 def normalize(text: str) -> str:
     """Collapse every whitespace run to one space and trim the ends."""
-    return _WS.sub(" ", text).strip()
+    return " ".join(text.split())  # str.split() and re's \s both use Py_UNICODE_ISSPACE: the same runs
+
+
+def collapse(text: str) -> str:
+    r"""Every whitespace run to one space, the ends kept: ``re.sub(r"\s+", " ", text)``, faster
+    (str.split() finds the same runs, see normalize)."""
+    core = " ".join(text.split())
+    if not core:
+        return " " if text else ""
+    return (" " if text[0].isspace() else "") + core + (" " if text[-1].isspace() else "")
 
 
 class SourceText:
@@ -73,7 +81,7 @@ class SourceText:
             self._run_norm.append(start - removed)
             removed += end - start - 1
             self._run_shift.append(removed)
-        self.norm = _WS.sub(" ", text)
+        self.norm = collapse(text)
 
     def to_original(self, norm_pos: int, *, is_end: bool = False) -> int:
         """Map an offset in the normalized text to the exact text."""

@@ -240,7 +240,7 @@ class TempDatabase:
         phase.t = time.perf_counter()
         ensure_db_shape(self.db)  # the secondary indexes, built once from the full tables
         phase("index")
-        ensure_fts(self.db)
+        ensure_fts(self.db)  # FTS5's bulk build from the full tables: faster than batch by batch
         phase("fts")
         refresh_summaries(conn, None)
         phase("summaries")
@@ -248,6 +248,9 @@ class TempDatabase:
         phase("foreign_key_check")
         if problems:  # the loader should have caught every one; never ship a broken file
             raise RuntimeError(f"foreign key check failed: {problems[:5]}")
+        # statistics from a sample of each index (0.07 s instead of 0.95 s at a million claims):
+        # the planner needs their rough shape, not exact counts
+        conn.execute("pragma analysis_limit = 1000")
         conn.execute("analyze")
         phase("analyze")
         conn.execute("commit")

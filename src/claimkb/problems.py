@@ -42,8 +42,13 @@ class DataError(Exception):
 
 def display_path(path: Path, root: Path | None = None) -> str:
     """A path as the user will recognise it: relative to the working directory when possible."""
+    p = Path(path)
     try:
-        return str(_resolve(str(path)).relative_to(_resolve(os.getcwd())))
+        if p.name in ("", ".", ".."):
+            return str(_resolve(str(p)).relative_to(_resolve(os.getcwd())))
+        # the folder resolved (once per folder), the file's own name kept: the path the user
+        # wrote, even where the file is a link, without asking the file system per file
+        return str((_resolve(str(p.parent)) / p.name).relative_to(_resolve(os.getcwd())))
     except ValueError:
         return str(path)
 

@@ -22,6 +22,7 @@ full build.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import importlib.metadata
 import json
@@ -150,12 +151,16 @@ def _full(data_dir: Path, db_path: Path, *, workers: int) -> BuildReport:
     severities: dict[str, int] = {}
     check_errors: list[Any] = []
     out = TempDatabase(db_path)
+    gc_was = gc.isenabled()
     try:
         if vocab is not None:
             out.insert(vocabulary_rows(vocab))
         cross = CrossIndex()
         n = 1
         failing = vocab is None
+        # the rows and the id index are plain data without cycles, but the collector would
+        # walk the growing index again and again: freed by reference counting alone
+        gc.disable()
         for res in process_documents(paths, data_dir / "sources", workers=workers, data_dir=data_dir, started_ns=started_ns):
             problems += res.problems
             cross.add(res)
@@ -168,6 +173,8 @@ def _full(data_dir: Path, db_path: Path, *, workers: int) -> BuildReport:
                 files += res.files
             for f in res.findings:
                 severities[f.severity] = severities.get(f.severity, 0) + 1
+        if gc_was:
+            gc.enable()
         cross_problems, cross_findings = cross.judge()
         problems += cross_problems
         check_errors += [f for f in cross_findings if f.severity == "error"]
@@ -184,6 +191,9 @@ def _full(data_dir: Path, db_path: Path, *, workers: int) -> BuildReport:
     except BaseException:
         out.discard()
         raise
+    finally:
+        if gc_was:
+            gc.enable()
     return BuildReport("full", counts=out.counts, warnings=[p for p in problems if p.severity != "error"], findings=severities)
 
 
