@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import difflib
 import gc
-import itertools
 import hashlib
+import itertools
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor

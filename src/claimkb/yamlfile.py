@@ -127,7 +127,7 @@ _SAFE_LINE = (
     r" *+(?:"
     r"(?:#[^\n\r]*+)?"
     r"|(?:- ++)*+" + _SAFE_FLOW +
-    r"|[\"'](?![^\n\r]*[\"']:(?: |\n))[^\n\r]*+"
+    r"|(?=[\"'])(?![^\n\r]*[\"']:(?: |\n))[^\n\r]*+"  # the opening quote counts: `": x` is risky
     r"|(?:- ++)*+(?!(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF):)[A-Za-z_][A-Za-z0-9_]*+:"
     r"(?: ++(?:[\"'][^\n\r]*+|" + _SAFE_FLOW +
     r"|(?![\[{!&*|>\"'#])(?!(?:" + _RISKY_SCALAR.pattern + r")(?: *\n| +#))[^\n\r]*+))?"
