@@ -56,7 +56,7 @@ def normalize(text: str) -> str:
 def collapse(text: str) -> str:
     r"""Every whitespace run to one space, the ends kept: ``re.sub(r"\s+", " ", text)``, faster
     (str.split() finds the same runs, see normalize)."""
-    core = " ".join(text.split())
+    core = normalize(text)
     if not core:
         return " " if text else ""
     return (" " if text[0].isspace() else "") + core + (" " if text[-1].isspace() else "")

@@ -55,15 +55,6 @@ class KnowledgeBase:
     vocabulary: Vocabulary
     documents: list[LoadedDocument]
 
-    def record_index(self) -> dict[str, tuple[str, LoadedDocument, Any]]:
-        """Record id -> (kind, document, record) across the knowledge base."""
-        out: dict[str, tuple[str, LoadedDocument, Any]] = {}
-        for ld in self.documents:
-            for kind in RECORD_KINDS:
-                for rec in getattr(ld.doc, kind):
-                    out[rec.id] = (kind, ld, rec)
-        return out
-
 
 # --------------------------------------------------------------------------- pydantic errors
 

@@ -22,7 +22,6 @@ full build.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import importlib.metadata
 import json
@@ -40,7 +39,7 @@ from .build import TempDatabase, _Phases, _remove_stale_temp_files, build_lock, 
 from .load import document_paths, load_vocabulary, read_yaml
 from .problems import DataError, Problem, display_path
 from .schema import TABLES, TABLES_BY_NAME, fts_table
-from .stream import CrossIndex, DocResult, FileState, file_state, process_documents, text_sha256
+from .stream import CrossIndex, DocResult, FileState, file_state, gc_paused, process_documents, text_sha256
 
 #: above this share of the documents (and at least this many), a full build is faster
 FULL_BUILD_SHARE = 0.05
@@ -151,30 +150,25 @@ def _full(data_dir: Path, db_path: Path, *, workers: int) -> BuildReport:
     severities: dict[str, int] = {}
     check_errors: list[Any] = []
     out = TempDatabase(db_path)
-    gc_was = gc.isenabled()
     try:
         if vocab is not None:
             out.insert(vocabulary_rows(vocab))
         cross = CrossIndex()
         n = 1
         failing = vocab is None
-        # the rows and the id index are plain data without cycles, but the collector would
-        # walk the growing index again and again: freed by reference counting alone
-        gc.disable()
-        for res in process_documents(paths, data_dir / "sources", workers=workers, data_dir=data_dir, started_ns=started_ns):
-            problems += res.problems
-            cross.add(res)
-            failing = failing or not res.ok or bool(check_errors)
-            check_errors += [f for f in res.findings if f.severity == "error"]
-            if not failing and not check_errors:
-                out.insert(res.rows)  # type: ignore[arg-type]
-                out.insert(finding_rows(res.findings, n))
-                n += len(res.findings)
-                files += res.files
-            for f in res.findings:
-                severities[f.severity] = severities.get(f.severity, 0) + 1
-        if gc_was:
-            gc.enable()
+        with gc_paused():
+            for res in process_documents(paths, data_dir / "sources", workers=workers, data_dir=data_dir, started_ns=started_ns):
+                problems += res.problems
+                cross.add(res)
+                failing = failing or not res.ok or bool(check_errors)
+                check_errors += [f for f in res.findings if f.severity == "error"]
+                if not failing and not check_errors:
+                    out.insert(res.rows)  # type: ignore[arg-type]
+                    out.insert(finding_rows(res.findings, n))
+                    n += len(res.findings)
+                    files += res.files
+                for f in res.findings:
+                    severities[f.severity] = severities.get(f.severity, 0) + 1
         cross_problems, cross_findings = cross.judge()
         problems += cross_problems
         check_errors += [f for f in cross_findings if f.severity == "error"]
@@ -191,9 +185,6 @@ def _full(data_dir: Path, db_path: Path, *, workers: int) -> BuildReport:
     except BaseException:
         out.discard()
         raise
-    finally:
-        if gc_was:
-            gc.enable()
     return BuildReport("full", counts=out.counts, warnings=[p for p in problems if p.severity != "error"], findings=severities)
 
 
