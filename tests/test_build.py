@@ -113,3 +113,69 @@ def test_build_is_deterministic(kb, tmp_path):
     write_database(kb, a, run_checks(kb))
     write_database(kb, b, run_checks(kb))
     assert _dump(a) == _dump(b)
+
+
+def _rebuilt_in_place(db_path: Path) -> dict:
+    """The shadow tables FTS5's own 'rebuild' writes for each indexed table of db_path (in
+    a fresh database holding a copy of the table), with the build's pending-data budgets."""
+    from claimkb.schema import BULK_FTS_HASHSIZE, FTS_HASHSIZE, FTS_SHADOW_TABLES, fts_create_sql, fts_tables
+
+    out = {}
+    for t in fts_tables():
+        fts = fts_table(t)
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn.execute("attach database ? as src", (str(db_path),))
+        conn.execute(f"create table main.[{t.name}] as select * from src.[{t.name}] where 0")
+        conn.execute(f"insert into main.[{t.name}] select * from src.[{t.name}] order by rowid")
+        conn.execute(fts_create_sql(t))
+        conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [BULK_FTS_HASHSIZE])
+        conn.execute(f"insert into [{fts}] ([{fts}]) values ('rebuild')")
+        conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [FTS_HASHSIZE])
+        for shadow in FTS_SHADOW_TABLES:
+            out[f"{fts}_{shadow}"] = conn.execute(f"select * from [{fts}_{shadow}] order by 1, 2").fetchall()
+        conn.close()
+    return out
+
+
+def test_full_build_full_text_indexes_are_what_fts5_rebuild_writes(tmp_path):
+    """A full build fills its FTS5 indexes beside its other work (ftsside.SideFts: another
+    thread, a side file, shadow tables copied in). They must hold exactly what FTS5 writes
+    when it rebuilds the index from the table itself, pass FTS5's integrity check, and the
+    build must leave no side file behind."""
+    from claimkb import synth
+    from claimkb.schema import FTS_SHADOW_TABLES, fts_tables
+    from claimkb.update import build
+
+    data = tmp_path / "data"
+    synth.generate(data, 3000)
+    db = tmp_path / "out" / "claimkb.db"
+    build(data, db, workers=1, full=True)
+    conn = sqlite3.connect(db)
+    got = {}
+    for t in fts_tables():
+        fts = fts_table(t)
+        conn.execute(f"insert into [{fts}] ([{fts}]) values ('integrity-check')")
+        for shadow in FTS_SHADOW_TABLES:
+            got[f"{fts}_{shadow}"] = conn.execute(f"select * from [{fts}_{shadow}] order by 1, 2").fetchall()
+    hits = conn.execute("select count(*) from claims_fts where claims_fts match ?", (synth.RARE_TERM,)).fetchone()[0]
+    expected = conn.execute("select count(*) from claims where statement like ?", (f"%{synth.RARE_TERM}%",)).fetchone()[0]
+    conn.close()
+    assert hits == expected > 0
+    assert len(got["claims_fts_docsize"]) == 3000
+    assert got == _rebuilt_in_place(db)
+    assert sorted(p.name for p in db.parent.iterdir()) == ["claimkb.db", "claimkb.db.lock"]
+
+
+def test_a_failed_full_build_stops_the_side_index_build_and_leaves_no_file(tmp_path):
+    """TempDatabase.discard (any failure after the rows are written) stops the side FTS
+    thread and removes the temporary database, its WAL files and the side file."""
+    from claimkb.build import TempDatabase
+
+    db = tmp_path / "claimkb.db"
+    out = TempDatabase(db)
+    out.insert({"documents": []})
+    side = out._start_side_fts()
+    assert side is not None and side.path.exists()
+    out.discard()
+    assert not side._thread.is_alive()
+    assert list(tmp_path.iterdir()) == []

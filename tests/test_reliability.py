@@ -78,7 +78,10 @@ def built(corpus, tmp_path) -> tuple[Path, Path, dict]:
 
 
 def _leftovers(db: Path) -> list[Path]:
-    return sorted(db.parent.glob(f".{db.name}.*.tmp"))
+    from claimkb.build import TEMP_SUFFIXES
+
+    assert ".tmp-wal" in TEMP_SUFFIXES  # the temporary database is in WAL mode while its indexes are built
+    return sorted(p for s in TEMP_SUFFIXES for p in db.parent.glob(f".{db.name}.*{s}"))
 
 
 @pytest.mark.parametrize("mode,phase", [("full", p) for p in FULL_PHASES] + [("incremental", p) for p in INCREMENTAL_PHASES])

@@ -7,6 +7,7 @@ and a test fails when a table or column here is not documented there.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -537,16 +538,38 @@ BULK_FTS_HASHSIZE = 64 * 1024 * 1024
 FTS_HASHSIZE = 1024 * 1024
 
 
-def ensure_fts(db: sqlite_utils.Database) -> None:
-    """Build the missing FTS5 (porter) indexes from the rows already written.
+def fts_create_sql(t: Table) -> str:
+    """The CREATE VIRTUAL TABLE of t's full-text index: what sqlite-utils' enable_fts
+    writes, to the byte (so Datasette finds it)."""
+    cols = ", ".join(f'"{c}"' for c in t.fts)
+    return f'CREATE VIRTUAL TABLE "{fts_table(t)}" USING FTS5 (\n    {cols},\n    tokenize=\'porter\',\n    content="{t.name}"\n)'
 
-    The table is what sqlite-utils' enable_fts creates, to the byte (so Datasette finds it),
-    filled by FTS5's own 'rebuild' with the larger pending-data budget."""
-    for t in TABLES:
-        if t.fts and not db[t.name].detect_fts():
-            fts = fts_table(t)
-            cols = ", ".join(f'"{c}"' for c in t.fts)
-            db.execute(f'CREATE VIRTUAL TABLE "{fts}" USING FTS5 (\n    {cols},\n    tokenize=\'porter\',\n    content="{t.name}"\n)')
-            db.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [BULK_FTS_HASHSIZE])
-            db.execute(f"insert into [{fts}] ([{fts}]) values ('rebuild')")
-            db.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [FTS_HASHSIZE])
+
+#: the tables in which FTS5 keeps an external-content index (the virtual table's "shadow tables")
+FTS_SHADOW_TABLES = ("data", "idx", "docsize", "config")
+
+
+def fill_fts(conn: sqlite3.Connection, t: Table, source: str = "main") -> None:
+    """Create t's full-text index and index every row of `source`.t in it, in rowid order,
+    with the larger pending-data budget (BULK_FTS_HASHSIZE) and then the default again.
+
+    Rows inserted directly into an external-content index are indexed exactly as FTS5's
+    own 'rebuild' indexes the content table (tests/test_build.py compares the shadow tables),
+    and the source may be another attached database (ftsside.SideFts)."""
+    fts = fts_table(t)
+    cols = ", ".join(f"[{c}]" for c in t.fts)
+    conn.execute(fts_create_sql(t))
+    conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [BULK_FTS_HASHSIZE])
+    conn.execute(f"insert into [{fts}] (rowid, {cols}) select rowid, {cols} from [{source}].[{t.name}] order by rowid")
+    conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [FTS_HASHSIZE])
+
+
+def fts_tables() -> list[Table]:
+    return [t for t in TABLES if t.fts]
+
+
+def ensure_fts(db: sqlite_utils.Database) -> None:
+    """Build the missing FTS5 (porter) indexes from the rows already written."""
+    for t in fts_tables():
+        if not db[t.name].detect_fts():
+            fill_fts(db.conn, t)
