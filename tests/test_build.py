@@ -138,7 +138,7 @@ def _rebuilt_in_place(db_path: Path) -> dict:
 
 
 def test_full_build_full_text_indexes_are_what_fts5_rebuild_writes(tmp_path):
-    """A full build fills its FTS5 indexes beside its other work (ftsside.SideFts: another
+    """A full build fills its FTS5 indexes beside its other work (side.SideBuild: another
     thread, a side file, shadow tables copied in). They must hold exactly what FTS5 writes
     when it rebuilds the index from the table itself, pass FTS5's integrity check, and the
     build must leave no side file behind."""
@@ -174,8 +174,33 @@ def test_a_failed_full_build_stops_the_side_index_build_and_leaves_no_file(tmp_p
     db = tmp_path / "claimkb.db"
     out = TempDatabase(db)
     out.insert({"documents": []})
-    side = out._start_side_fts()
+    side = out._start_side()
     assert side is not None and side.path.exists()
     out.discard()
     assert not side._thread.is_alive()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_dangling_foreign_key_fails_the_full_build_with_the_side_check(tmp_path):
+    """The foreign-key check of a full build runs in the side build (side.SideBuild), on
+    the committed rows: a row pointing at nothing must still fail the build, write nothing
+    and leave no file."""
+    import pytest
+
+    from claimkb.build import TempDatabase
+    from claimkb.schema import TABLES_BY_NAME
+
+    t = TABLES_BY_NAME["evidence"]
+    row = {c: (0 if typ is int else "x") for c, typ in t.columns.items()}
+    row.update(id="e1", document_id="no-such-document", claim_id=None, equation_id=None,
+               bibliography_id=None, cites_bibliography_id=None, stance="no-such-stance")
+    db = tmp_path / "claimkb.db"
+    out = TempDatabase(db)
+    out.insert({"evidence": [tuple(row[c] for c in t.columns)]})
+    with pytest.raises(RuntimeError, match="foreign key check failed.*evidence"):
+        try:
+            out.finish()
+        except BaseException:
+            out.discard()
+            raise
     assert list(tmp_path.iterdir()) == []

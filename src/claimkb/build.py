@@ -26,7 +26,7 @@ import sqlite_utils
 
 from .load import RECORD_KINDS, SINGULAR, KnowledgeBase
 from .model import Work
-from .ftsside import SideFts
+from .side import SideBuild
 from .schema import TABLES_BY_NAME, VOCAB_TABLES, ensure_db_shape, ensure_fts
 
 Row = tuple[Any, ...]
@@ -219,7 +219,7 @@ class TempDatabase:
         self.sql = {name: _insert_sql(name) for name in TABLES_BY_NAME}
         self.batches = 0
         self.t_insert = 0.0
-        self.side: SideFts | None = None
+        self.side: SideBuild | None = None
 
     def insert(self, batch: dict[str, list[Row]]) -> None:
         t = time.perf_counter()
@@ -240,7 +240,7 @@ class TempDatabase:
         phase.add("insert", self.t_insert)
         phase.point("insert")
         phase.t = time.perf_counter()
-        side = self._start_side_fts()
+        side = self._start_side()
         ensure_db_shape(self.db)  # the secondary indexes, built once from the full tables
         phase("index")
         if side is None:
@@ -248,13 +248,18 @@ class TempDatabase:
             phase("fts")
         refresh_summaries(conn, None)
         phase("summaries")
-        problems = conn.execute("pragma foreign_key_check").fetchall()
+        if side is None:
+            problems = conn.execute("pragma foreign_key_check").fetchall()
+        else:
+            problems = side.wait()  # the side build's check, on the very rows written
         phase("foreign_key_check")
         if problems:  # the loader should have caught every one; never ship a broken file
             raise RuntimeError(f"foreign key check failed: {problems[:5]}")
         if side is not None:
             conn.execute("commit")
-            side.install(conn)  # waits for the side build (if still running), copies it in
+            # nobody reads the snapshot any more: no WAL for the rest (the copy writes once)
+            conn.execute("pragma journal_mode = off")
+            side.install(conn)
             self.side = None
             phase("fts")
             conn.execute("begin")
@@ -269,16 +274,16 @@ class TempDatabase:
         conn.close()
         phase("commit")
 
-    def _start_side_fts(self) -> SideFts | None:
-        """Commit the rows and start building the full-text indexes beside the rest of the
-        tail (ftsside.SideFts), or None where the temporary file cannot be put in WAL mode
-        (then they are built in place, after the secondary indexes)."""
+    def _start_side(self) -> SideBuild | None:
+        """Commit the rows and start the side build (side.SideBuild: full-text indexes and
+        the foreign-key check, beside the secondary indexes and summaries); None where the
+        temporary file cannot be put in WAL mode (then all of it runs here, in turn)."""
         conn = self.conn
         conn.execute("commit")
         if conn.execute("pragma journal_mode = wal").fetchone()[0] != "wal":
             conn.execute("begin")
             return None
-        self.side = SideFts(self.tmp, self.db_path).start()
+        self.side = SideBuild(self.tmp, self.db_path).start()
         conn.execute("begin")
         return self.side
 
@@ -374,7 +379,7 @@ class _Phases:
 
 def _remove_stale_temp_files(db_path: Path) -> None:
     """Temporary files left by a build that was killed (we hold the lock: none is in use):
-    the temporary database, its WAL and shared-memory files, the side file of ftsside."""
+    the temporary database, its WAL and shared-memory files, the side file of side.SideBuild."""
     for suffix in TEMP_SUFFIXES:
         for stale in db_path.parent.glob(f".{db_path.name}.*{suffix}"):
             with contextlib.suppress(OSError):

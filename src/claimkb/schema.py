@@ -555,7 +555,7 @@ def fill_fts(conn: sqlite3.Connection, t: Table, source: str = "main") -> None:
 
     Rows inserted directly into an external-content index are indexed exactly as FTS5's
     own 'rebuild' indexes the content table (tests/test_build.py compares the shadow tables),
-    and the source may be another attached database (ftsside.SideFts)."""
+    and the source may be another attached database (side.SideBuild)."""
     fts = fts_table(t)
     cols = ", ".join(f"[{c}]" for c in t.fts)
     conn.execute(fts_create_sql(t))

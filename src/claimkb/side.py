@@ -1,14 +1,15 @@
-"""The full-text indexes of a full build, built beside it: in a thread, into a side file.
+"""The part of a full build's tail that only reads the rows, done beside the rest.
 
 After the rows are written, a full build's tail used to run on one core: secondary
 indexes, then FTS5, then summaries, the foreign-key check and ANALYZE. The full-text
-indexes need nothing but the rows, so ``SideFts`` builds them in a second thread with its
-own connection (SQLite releases the GIL while it works) while the build's connection
-builds everything else:
+indexes and the foreign-key check need nothing but the rows, so ``SideBuild`` does them
+in a second thread with its own connection (SQLite releases the GIL while it works)
+while the build's connection builds the secondary indexes and the summaries:
 
 - the build commits its rows and puts its temporary database in WAL mode, so that the
   side connection reads a snapshot of exactly those rows while the build goes on writing;
-- the side connection fills the indexes (schema.fill_fts) in a temporary file of its own;
+- the side connection fills the full-text indexes (schema.fill_fts) in a temporary file
+  of its own, then runs ``pragma foreign_key_check`` on the same snapshot;
 - ``install`` waits for it and copies the finished shadow tables (``<table>_fts_data``,
   ``_idx``, ``_docsize``, ``_config``) under an index created empty in the database.
   The copy holds what FTS5 writes itself, row for row (tests/test_build.py compares them
@@ -35,9 +36,10 @@ from .schema import FTS_SHADOW_TABLES, fill_fts, fts_create_sql, fts_table, fts_
 SIDE_CACHE_KIB = 65536
 
 
-class SideFts:
+class SideBuild:
     """Builds the full-text indexes of the rows committed in `source` (a database in WAL
-    mode) into a side file, in a thread; ``install`` copies them into a connection to
+    mode) into a side file and checks their foreign keys, in a thread. ``wait`` returns
+    the foreign-key problems; ``install`` copies the indexes into a connection to
     `source`. ``cancel`` stops the thread and removes the file (a failed build)."""
 
     def __init__(self, source: Path, name_like: Path) -> None:
@@ -47,12 +49,14 @@ class SideFts:
         self.path = Path(side)
         self.tables = fts_tables()
         self.error: BaseException | None = None
+        #: rows of `pragma foreign_key_check` on the snapshot (once the thread is done)
+        self.foreign_key_problems: list[tuple] = []
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._cancelled = False
         self._thread = threading.Thread(target=self._run, name="claimkb-side-fts", daemon=True)
 
-    def start(self) -> SideFts:
+    def start(self) -> SideBuild:
         self._thread.start()
         return self
 
@@ -71,6 +75,7 @@ class SideFts:
                 conn.execute("begin")  # one read snapshot of the source for every table
                 for t in self.tables:
                     fill_fts(conn, t, "source")
+                self.foreign_key_problems = conn.execute("pragma source.foreign_key_check").fetchall()
                 conn.execute("commit")
             finally:
                 with self._lock:
@@ -79,12 +84,17 @@ class SideFts:
         except BaseException as e:  # handed to the build's thread by install()
             self.error = e
 
-    def install(self, conn: sqlite3.Connection) -> None:
-        """Wait for the side build; then create each index empty in `conn` (its own
-        transaction) and put the side file's shadow tables in place of its empty ones."""
+    def wait(self) -> list[tuple]:
+        """Wait for the thread; its error, if it failed; else the foreign-key problems."""
         self._thread.join()
         if self.error is not None:
             raise self.error
+        return self.foreign_key_problems
+
+    def install(self, conn: sqlite3.Connection) -> None:
+        """Create each full-text index empty in `conn` (in a transaction of its own) and
+        put the side file's shadow tables in place of its empty ones (after ``wait``)."""
+        self.wait()
         conn.execute("attach database ? as side", (str(self.path),))
         try:
             conn.execute("begin")
