@@ -171,11 +171,13 @@ def test_a_failed_full_build_stops_the_side_index_build_and_leaves_no_file(tmp_p
     thread and removes the temporary database, its WAL files and the side file."""
     from claimkb.build import TempDatabase
 
+    from claimkb.side import SideBuild
+
     db = tmp_path / "claimkb.db"
     out = TempDatabase(db)
-    out.insert({"documents": []})
-    side = out._start_side()
-    assert side is not None and side.path.exists()
+    out.conn.execute("commit")
+    side = out.side = SideBuild(out.tmp, db).start()
+    assert side.path.exists()
     out.discard()
     assert not side._thread.is_alive()
     assert list(tmp_path.iterdir()) == []
@@ -204,3 +206,58 @@ def test_a_dangling_foreign_key_fails_the_full_build_with_the_side_check(tmp_pat
             out.discard()
             raise
     assert list(tmp_path.iterdir()) == []
+
+
+def test_hold_in_cache_sets_the_spill_threshold_and_keeps_spilling_on(tmp_path):
+    from claimkb.build import TAIL_SPILL_PAGES, hold_in_cache
+
+    conn = sqlite3.connect(tmp_path / "x.db")
+    hold_in_cache(conn, TAIL_SPILL_PAGES)
+    # reads back 0 when spilling is off, as `pragma cache_spill = 262144` alone leaves it
+    assert conn.execute("pragma cache_spill").fetchone()[0] == TAIL_SPILL_PAGES
+    conn.close()
+
+
+def test_a_full_build_whose_cache_overflows_waits_for_the_side_build(tmp_path, monkeypatch):
+    """With a tiny page cache the build's connection runs out of room while the side build
+    (slowed down here) still reads the file, so it cannot write pages to it yet: the build
+    must still succeed (no "database is locked") with the same result (FTS shadow tables
+    equal to a 'rebuild', integrity ok)."""
+    from claimkb import build as build_mod
+    from claimkb import synth
+    from claimkb.update import build
+
+    import time
+
+    from claimkb import side as side_mod
+
+    monkeypatch.setattr(build_mod, "CACHE_KIB", 64)
+    monkeypatch.setattr(build_mod, "TAIL_SPILL_PAGES", 16)
+    slow_started = []
+
+    def slow_fill(conn, t, source="main"):  # the side build holds its read for a while
+        side_mod_fill(conn, t, source)
+        slow_started.append(t.name)
+        time.sleep(0.5)
+
+    side_mod_fill = side_mod.fill_fts
+    monkeypatch.setattr(side_mod, "fill_fts", slow_fill)
+    data = tmp_path / "data"
+    synth.generate(data, 2000)
+    db = tmp_path / "out" / "claimkb.db"
+    build(data, db, workers=1, full=True)
+    assert len(slow_started) == 4
+    conn = sqlite3.connect(db)
+    assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("select count(*) from claims").fetchone()[0] == 2000
+    conn.close()
+    got = {}
+    conn = sqlite3.connect(db)
+    from claimkb.schema import FTS_SHADOW_TABLES, fts_tables
+
+    for t in fts_tables():
+        for shadow in FTS_SHADOW_TABLES:
+            name = f"{fts_table(t)}_{shadow}"
+            got[name] = conn.execute(f"select * from [{name}] order by 1, 2").fetchall()
+    conn.close()
+    assert got == _rebuilt_in_place(db)

@@ -27,7 +27,7 @@ import sqlite_utils
 from .load import RECORD_KINDS, SINGULAR, KnowledgeBase
 from .model import Work
 from .side import SideBuild
-from .schema import TABLES_BY_NAME, VOCAB_TABLES, ensure_db_shape, ensure_fts
+from .schema import TABLES_BY_NAME, VOCAB_TABLES, ensure_db_shape
 
 Row = tuple[Any, ...]
 
@@ -185,6 +185,22 @@ def write_database(kb: KnowledgeBase, db_path: Path, findings: Iterable[Any] = (
     return out.counts
 
 
+#: the page cache of a full build's connection, in KiB (256 MiB)
+CACHE_KIB = 262144
+#: the build's page cache may hold this many dirty pages (4 KiB each: 1 GiB) while the side
+#: build reads; see TempDatabase.finish
+TAIL_SPILL_PAGES = 262144
+
+
+def hold_in_cache(conn: sqlite3.Connection, pages: int) -> None:
+    """Let `conn` keep up to `pages` dirty pages in its cache before it writes any to the
+    file in mid-transaction (writing needs an exclusive lock); past that, wait for the lock
+    as long as it takes."""
+    conn.execute(f"pragma cache_spill = {pages}")  # the threshold, and on/off by its low byte (!)
+    conn.execute("pragma cache_spill = on")  # so: on
+    conn.execute("pragma busy_timeout = 3600000")
+
+
 class TempDatabase:
     """A new database written next to db_path under a temporary name, then installed.
 
@@ -207,7 +223,7 @@ class TempDatabase:
         conn = self.conn = sqlite3.connect(self.tmp, isolation_level=None)
         conn.execute("pragma journal_mode = off")  # a temporary file: a crash just discards it
         conn.execute("pragma synchronous = off")
-        conn.execute("pragma cache_size = -262144")  # 256 MiB: index pages stay in memory
+        conn.execute(f"pragma cache_size = -{CACHE_KIB}")  # index pages stay in memory
         # foreign keys are checked once, in bulk, by foreign_key_check below:
         # cheaper than a parent look-up per inserted row, and just as strict
         conn.execute("pragma foreign_keys = off")
@@ -240,29 +256,28 @@ class TempDatabase:
         phase.add("insert", self.t_insert)
         phase.point("insert")
         phase.t = time.perf_counter()
-        side = self._start_side()
+        conn.execute("commit")  # the rows, for the side build to read
+        side = self.side = SideBuild(self.tmp, self.db_path).start()
+        # what follows stays in this connection's page cache until the commit after
+        # side.wait(): writing a page to the file needs an exclusive lock, which waits for
+        # the side build's read to end. So no spilling to the file in mid-transaction below
+        # TAIL_SPILL_PAGES (a million claims need about a third of that); above, a spill just
+        # waits for the side build (the busy timeout), and the two no longer overlap
+        hold_in_cache(conn, TAIL_SPILL_PAGES)
+        conn.execute("begin")
         ensure_db_shape(self.db)  # the secondary indexes, built once from the full tables
         phase("index")
-        if side is None:
-            ensure_fts(self.db)  # FTS5's bulk build from the full tables: faster than batch by batch
-            phase("fts")
         refresh_summaries(conn, None)
         phase("summaries")
-        if side is None:
-            problems = conn.execute("pragma foreign_key_check").fetchall()
-        else:
-            problems = side.wait()  # the side build's check, on the very rows written
+        problems = side.wait()  # the side build's foreign-key check, on the very rows written
         phase("foreign_key_check")
         if problems:  # the loader should have caught every one; never ship a broken file
             raise RuntimeError(f"foreign key check failed: {problems[:5]}")
-        if side is not None:
-            conn.execute("commit")
-            # nobody reads the snapshot any more: no WAL for the rest (the copy writes once)
-            conn.execute("pragma journal_mode = off")
-            side.install(conn)
-            self.side = None
-            phase("fts")
-            conn.execute("begin")
+        conn.execute("commit")
+        side.install(conn)
+        self.side = None
+        phase("fts")
+        conn.execute("begin")
         # full statistics: ANALYZE with `pragma analysis_limit = 1000` took 0.07 s instead of
         # 0.95 s at a million claims, but its estimates led the planner to scan claims_view
         # by status instead of by document: 1.3 s instead of 0.31 s (bench, 2026-11-22)
@@ -273,19 +288,6 @@ class TempDatabase:
         conn.execute("pragma journal_mode = wal")
         conn.close()
         phase("commit")
-
-    def _start_side(self) -> SideBuild | None:
-        """Commit the rows and start the side build (side.SideBuild: full-text indexes and
-        the foreign-key check, beside the secondary indexes and summaries); None where the
-        temporary file cannot be put in WAL mode (then all of it runs here, in turn)."""
-        conn = self.conn
-        conn.execute("commit")
-        if conn.execute("pragma journal_mode = wal").fetchone()[0] != "wal":
-            conn.execute("begin")
-            return None
-        self.side = SideBuild(self.tmp, self.db_path).start()
-        conn.execute("begin")
-        return self.side
 
     def install(self) -> None:
         phase, tmp, db_path = self.phase, self.tmp, self.db_path
