@@ -362,3 +362,61 @@ async def test_vocabulary_cache_follows_in_place_updates(summary_db):
     assert "A brand-new definition" in after
     html = (await ds.client.get("/claimkb/claims")).text  # badges' hover text too
     assert "A brand-new definition" in html
+
+
+# --- plugins/claimkb_labels.py ------------------------------------------------------------------
+
+#: sha256 (first 16 hex digits) of Datasette.expand_foreign_keys in Datasette 0.65.5
+EXPAND_FOREIGN_KEYS_SHA = "2e287d35cf69e4e2"
+
+
+def test_expand_foreign_keys_the_labels_plugin_wraps_is_unchanged():
+    """If this fails, Datasette changed: re-read plugins/claimkb_labels.py against the new code."""
+    from datasette.app import Datasette
+
+    make_datasette  # the plugin is loaded by a Datasette with the site's plugins
+    orig = getattr(Datasette, "_claimkb_original_expand_foreign_keys", Datasette.expand_foreign_keys)
+    src = inspect.getsource(orig)
+    assert "label_column_for_table" in src and "where {other_column} in ({placeholders})" in src
+    assert hashlib.sha256(src.encode()).hexdigest()[:16] == EXPAND_FOREIGN_KEYS_SHA
+
+
+async def test_vocabulary_labels_without_a_query_equal_datasettes(summary_db):
+    """claimkb_labels answers foreign keys into vocabulary tables from the cached vocabulary:
+    for every foreign key of every table, with every value the column holds plus values that
+    are not terms, the answer must be the one Datasette's own method computes with SQL."""
+    from datasette.app import Datasette
+
+    ds = make_datasette(summary_db)
+    await ds.invoke_startup()
+    assert "claimkb_labels" in Datasette.expand_foreign_keys.__module__  # the plugin is in place
+    original = Datasette._claimkb_original_expand_foreign_keys
+    db = ds.get_database("claimkb")
+    conn = sqlite3.connect(summary_db)
+    tables = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
+    compared = short_cut = 0
+    for table in tables:
+        for fk in await db.foreign_keys_for_table(table):
+            column = fk["column"]
+            values = [r[0] for r in conn.execute(f"select distinct [{column}] from [{table}] limit 50")]
+            values += ["no-such-term", "Supported", None]
+            got = await ds.expand_foreign_keys("claimkb", table, column, values)
+            want = await original(ds, "claimkb", table, column, values)
+            assert got == want, (table, column)
+            compared += 1
+            short_cut += fk["other_table"] in {"evidence_statuses", "claim_types", "voices"}
+    conn.close()
+    assert compared >= 10 and short_cut >= 3
+    # and it counts as a short cut only if no query ran: a vocabulary column costs none
+    queries = []
+    orig_execute = db.execute
+
+    async def counting(sql, *a, **kw):
+        queries.append(sql)
+        return await orig_execute(sql, *a, **kw)
+
+    db.execute = counting
+    await ds.expand_foreign_keys("claimkb", "claims", "status", ["supported"])
+    await ds.expand_foreign_keys("claimkb", "claims", "status", ["supported"])
+    db.execute = orig_execute
+    assert queries == []

@@ -114,6 +114,8 @@ def _render(vocab, row, value, column, table, datasette):
 def render_cell(row, value, column, table, database, datasette):
     if database != C.kb_database_name(datasette):
         return None
+    if column not in C.STATUS_COLUMNS:  # no badge: the vocabulary is not needed (nor its freshness checked)
+        return _render(None, row, value, column, table, datasette)
     cached = C.cached_vocabulary(datasette)
     if cached is not None:
         return _render(cached, row, value, column, table, datasette)

@@ -1,0 +1,62 @@
+"""Labels of vocabulary terms without a query (Datasette 0.65.5 internals: see below).
+
+A foreign key into a vocabulary table (claims.status -> evidence_statuses.term, ...) is
+labelled with the term itself (``label_column: term`` in metadata.yml). For each such column
+of a table page, Datasette's ``expand_foreign_keys`` still asks SQLite for the table's
+foreign keys and then for the labels: two queries, each handed to a thread, for every
+vocabulary column of the rows and of every facet (12 of the 25 queries of a searched claims
+page). Its answer is known in advance: every value that is a term of that vocabulary,
+labelled with itself. This plugin gives that answer from the vocabulary the site already
+caches (common.vocabulary, read again whenever the database file changes) and from the
+foreign keys of the table (cached the same way). Every other column (documents.title, ...)
+goes to Datasette's own method.
+
+Same answer as Datasette's (tests/test_site_speed.py compares them for every foreign key of
+every table, with values that are not terms); tests/test_site_speed.py also fails if the
+source of the wrapped method changes.
+"""
+
+from __future__ import annotations
+
+from datasette.app import Datasette
+
+from claimkb.site import common as C
+
+if not hasattr(Datasette, "_claimkb_original_expand_foreign_keys"):
+    Datasette._claimkb_original_expand_foreign_keys = Datasette.expand_foreign_keys
+_original = Datasette._claimkb_original_expand_foreign_keys
+
+#: vocabulary table -> vocabulary name
+_VOCAB_OF_TABLE = {table: vocab for vocab, table in C.VOCAB_TABLES.items()}
+
+#: per Datasette instance: (database, table) -> (database stamp, foreign keys)
+_FK_CACHE_ATTR = "_claimkb_foreign_keys"
+
+
+async def _foreign_keys(datasette: Datasette, db, database: str, table: str) -> list[dict]:
+    cache = datasette.__dict__.setdefault(_FK_CACHE_ATTR, {})
+    stamp = C._db_stamp(db)
+    hit = cache.get((database, table))
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    fks = await db.foreign_keys_for_table(table)
+    cache[(database, table)] = (stamp, fks)
+    return fks
+
+
+async def expand_foreign_keys(self: Datasette, database, table, column, values):
+    """Returns dict mapping (column, value) -> label (as Datasette's own method does)."""
+    if database != C.kb_database_name(self):
+        return await _original(self, database, table, column, values)
+    db = self.databases[database]
+    fk = next((f for f in await _foreign_keys(self, db, database, table) if f["column"] == column), None)
+    vocab = _VOCAB_OF_TABLE.get(fk["other_table"]) if fk is not None else None
+    if vocab is None or fk["other_column"] != "term":
+        return await _original(self, database, table, column, values)
+    if await db.label_column_for_table(fk["other_table"]) != "term":
+        return await _original(self, database, table, column, values)
+    terms = (await C.vocabulary(self)).get(vocab, {})
+    return {(column, v): v for v in set(values) if isinstance(v, str) and v in terms}
+
+
+Datasette.expand_foreign_keys = expand_foreign_keys
