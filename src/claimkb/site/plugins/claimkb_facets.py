@@ -73,8 +73,9 @@ def _unfiltered(facet: ColumnFacet) -> bool:
     return re.search(r" from " + re.escape(escape_sqlite(facet.table)) + r"\s*\Z", facet.sql) is not None
 
 
-async def _fresh_total(db, table: str) -> int | None:
-    """The table's row count if the summary agrees with it (else None: missing or stale)."""
+async def _fresh_total(db, table: str, rows: int | None = None) -> int | None:
+    """The table's row count if the summary agrees with it (else None: missing or stale).
+    `rows`: the table's row count if the caller has it (Datasette counted it for the page)."""
     try:
         total = (await db.execute(
             "select sum(count) from facet_counts where table_name = :t and column_name = 'document_id'", {"t": table}
@@ -83,7 +84,8 @@ async def _fresh_total(db, table: str) -> int | None:
         return None
     if total is None:
         return None
-    rows = (await db.execute(f"select count(*) from {escape_sqlite(table)}")).rows[0][0]
+    if rows is None:
+        rows = (await db.execute(f"select count(*) from {escape_sqlite(table)}")).rows[0][0]
     return total if total == rows else None  # document_id is never null in a summarised table
 
 
@@ -102,8 +104,11 @@ async def _view_count(db, view: str) -> int | None:
 async def _trusted_source(facet: ColumnFacet) -> str | None:
     """The table whose summary gives this unfiltered table's or view's facets, if it can be trusted."""
     db = facet.ds.databases[facet.database]
-    table = VIEW_SOURCES[facet.table][0] if facet.table in VIEW_SOURCES else facet.table
-    total = await _fresh_total(db, table)
+    if facet.table in VIEW_SOURCES:
+        table, rows = VIEW_SOURCES[facet.table][0], None
+    else:  # an unfiltered table: the page's row count (Datasette's count(*)) is the table's
+        table, rows = facet.table, facet.row_count
+    total = await _fresh_total(db, table, rows)
     if total is None:
         return None
     if facet.table in VIEW_SOURCES:
