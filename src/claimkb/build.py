@@ -26,8 +26,8 @@ import sqlite_utils
 
 from .load import RECORD_KINDS, SINGULAR, KnowledgeBase
 from .model import Work
-from .side import SideBuild
 from .schema import TABLES_BY_NAME, VOCAB_TABLES, ensure_db_shape
+from .side import SideBuild
 
 Row = tuple[Any, ...]
 

@@ -8,9 +8,9 @@ while the build's connection builds the secondary indexes and the summaries:
 
 - the build commits its rows; the side connection reads them (one read transaction,
   which holds a shared lock on the file) while the build's connection creates the
-  secondary indexes and the facet counts in one transaction kept entirely in its page
-  cache (``cache_spill`` off: writing to the file needs an exclusive lock, which would wait
-  for the read to end), and commits once the side build is done;
+  secondary indexes and the facet counts in one transaction kept in its page cache
+  (build.hold_in_cache: writing to the file needs an exclusive lock, which waits for the
+  read to end), and commits once the side build is done;
 - the side connection fills the full-text indexes (schema.fill_fts) in a temporary file
   of its own, then runs ``pragma foreign_key_check`` on the same snapshot;
 - ``install`` copies the finished shadow tables (``<table>_fts_data``, ``_idx``,
@@ -40,9 +40,10 @@ SIDE_CACHE_KIB = 65536
 
 
 class SideBuild:
-    """Builds the full-text indexes of the rows committed in `source` into a side file and checks their foreign keys, in a thread. ``wait`` returns
-    the foreign-key problems; ``install`` copies the indexes into a connection to
-    `source`. ``cancel`` stops the thread and removes the file (a failed build)."""
+    """Builds the full-text indexes of the rows committed in `source` into a side file and
+    checks their foreign keys, in a thread. ``wait`` returns the foreign-key problems;
+    ``install`` copies the indexes into a connection to `source`. ``cancel`` stops the
+    thread and removes the file (a failed build)."""
 
     def __init__(self, source: Path, name_like: Path) -> None:
         self.source = Path(source)
@@ -56,7 +57,7 @@ class SideBuild:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._cancelled = False
-        self._thread = threading.Thread(target=self._run, name="claimkb-side-fts", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="claimkb-side-build", daemon=True)
 
     def start(self) -> SideBuild:
         self._thread.start()
