@@ -389,7 +389,7 @@ def _remove_stale_temp_files(db_path: Path) -> None:
 
 
 #: what temporary files next to the database end with (after a random part)
-TEMP_SUFFIXES = (".tmp", ".tmp-wal", ".tmp-shm", ".tmp-journal")
+TEMP_SUFFIXES = (".tmp", ".tmp-wal", ".tmp-shm")
 
 
 __all__ = ["rows", "iter_rows", "write_database", "write_rows", "build_lock", "RECORD_KINDS", "SINGULAR"]

@@ -125,6 +125,5 @@ class SideBuild:
         self.remove()
 
     def remove(self) -> None:
-        for p in (self.path, Path(f"{self.path}-journal")):
-            with contextlib.suppress(FileNotFoundError):
-                p.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()

@@ -168,20 +168,6 @@ def _init_worker() -> None:
     gc.disable()
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """The automatic garbage collector off for a with block (as it was, afterwards). For the
-    build's own process while it streams: its rows and id index are plain data without cycles,
-    but the collector would walk the growing index again and again."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _process_star(args: tuple[Path, Path, Path | None, int]) -> DocResult:
     res = process_document(*args)
     if not gc.isenabled() and next(_processed) % GC_EVERY == 0:
@@ -335,4 +321,4 @@ class CrossIndex:
             _check_equation(ld, i, eq, claims, col)
 
 
-__all__ = ["DocResult", "FileState", "process_document", "process_documents", "CrossIndex", "gc_paused", "text_sha256"]
+__all__ = ["DocResult", "FileState", "process_document", "process_documents", "CrossIndex", "text_sha256"]

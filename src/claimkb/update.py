@@ -36,10 +36,10 @@ from pathlib import Path
 from typing import Any
 
 from .build import TempDatabase, _Phases, _remove_stale_temp_files, build_lock, finding_rows, recover, refresh_summaries, vocabulary_rows
-from .load import document_paths, load_vocabulary, read_yaml
+from .load import document_paths, load_vocabulary, no_gc, read_yaml
 from .problems import DataError, Problem, display_path
 from .schema import TABLES, TABLES_BY_NAME, fts_table
-from .stream import CrossIndex, DocResult, FileState, file_state, gc_paused, process_documents, text_sha256
+from .stream import CrossIndex, DocResult, FileState, file_state, process_documents, text_sha256
 
 #: above this share of the documents (and at least this many), a full build is faster
 FULL_BUILD_SHARE = 0.05
@@ -156,7 +156,7 @@ def _full(data_dir: Path, db_path: Path, *, workers: int) -> BuildReport:
         cross = CrossIndex()
         n = 1
         failing = vocab is None
-        with gc_paused():
+        with no_gc():  # the parent's rows and id index hold no cycles
             for res in process_documents(paths, data_dir / "sources", workers=workers, data_dir=data_dir, started_ns=started_ns):
                 problems += res.problems
                 cross.add(res)

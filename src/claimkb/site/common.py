@@ -113,7 +113,7 @@ def kb_database(datasette):
     return datasette.get_database(name)
 
 
-def _db_stamp(db) -> tuple:
+def db_stamp(db) -> tuple:
     """Changes whenever the served file does: a build replaced it (new inode) or committed
     to it in place (WAL mode: the -wal file grows; a checkpoint rewrites the main file).
     Constant for immutable and in-memory databases."""
@@ -136,7 +136,7 @@ def cached_vocabulary(datasette) -> dict[str, dict[str, dict[str, Any]]] | None:
     if entry is None:
         return None
     stamp, out = entry
-    return out if stamp == _db_stamp(kb_database(datasette)) else None
+    return out if stamp == db_stamp(kb_database(datasette)) else None
 
 
 async def vocabulary(datasette) -> dict[str, dict[str, dict[str, Any]]]:
@@ -146,7 +146,7 @@ async def vocabulary(datasette) -> dict[str, dict[str, dict[str, Any]]]:
     if cached is not None:
         return cached
     db = kb_database(datasette)
-    stamp = _db_stamp(db)  # taken before reading: a change during the read is seen next time
+    stamp = db_stamp(db)  # taken before reading: a change during the read is seen next time
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for vocab, table in VOCAB_TABLES.items():
         res = await db.execute(f"select term, rank, colour, text_colour, definition from [{table}] order by rank")

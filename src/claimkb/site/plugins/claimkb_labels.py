@@ -37,7 +37,7 @@ _FK_CACHE_ATTR = "_claimkb_foreign_keys"
 
 async def _foreign_keys(datasette: Datasette, db, database: str, table: str) -> list[dict]:
     cache = datasette.__dict__.setdefault(_FK_CACHE_ATTR, {})
-    stamp = C._db_stamp(db)
+    stamp = C.db_stamp(db)
     hit = cache.get((database, table))
     if hit is not None and hit[0] == stamp:
         return hit[1]
