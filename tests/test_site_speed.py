@@ -420,3 +420,152 @@ async def test_vocabulary_labels_without_a_query_equal_datasettes(summary_db):
     await ds.expand_foreign_keys("claimkb", "claims", "status", ["supported"])
     db.execute = orig_execute
     assert queries == []
+
+
+# --- plugins/claimkb_schema.py ------------------------------------------------------------------
+
+
+def _schema_plugin():
+    from datasette.database import Database
+
+    from claimkb.site.plugins import claimkb_schema  # noqa: F401  (the module, for its names)
+
+    return claimkb_schema, Database
+
+
+def _schema_calls(table: str, kind: str) -> list[tuple[str, tuple]]:
+    calls = [("table_exists", (table,)), ("table_columns", (table,)), ("table_column_details", (table,)),
+             ("primary_keys", (table,)), ("fts_table", (table,)), ("foreign_keys_for_table", (table,)),
+             ("get_table_definition", (table, kind))]
+    return calls + [("table_names", ()), ("view_names", ()), ("get_all_foreign_keys", ())]
+
+
+async def test_schema_cache_answers_equal_datasettes_and_run_no_query(summary_db):
+    """Every cached schema look-up, for every table and view, equals Datasette's own answer;
+    asked again, it runs no query; what the caller receives can be changed without harm."""
+    plugin, Database = _schema_plugin()
+    ds = make_datasette(summary_db)
+    await ds.invoke_startup()
+    db = ds.get_database("claimkb")
+    assert type(db).__name__ == "CachingDatabase" and type(ds.get_database("_internal")) is Database
+    conn = sqlite3.connect(summary_db)
+    objects = conn.execute("select name, type from sqlite_master where type in ('table', 'view')").fetchall()
+    conn.close()
+    assert len(objects) > 20
+    for name, kind in objects + [("no_such_table", "table"), ("CLAIMS", "table")]:
+        for method, args in _schema_calls(name, kind):
+            want = await getattr(Database, method)(db, *args)  # Datasette's, uncached
+            assert await getattr(db, method)(*args) == want, (method, args)
+    sql = next(iter(plugin.SCHEMA_SQL))
+    for name in ("Claims", "claims_view", "nope"):
+        want = [tuple(r) for r in (await Database.execute(db, sql, (name,))).rows]
+        assert [tuple(r) for r in (await db.execute(sql, (name,))).rows] == want
+    assert {m for m, _ in _schema_calls("claims", "table")} == set(plugin.CACHED_METHODS)
+
+    hops = []
+    orig_fn = db.execute_fn
+
+    async def counting(fn):
+        hops.append(fn)
+        return await orig_fn(fn)
+
+    db.execute_fn = counting
+    for method, args in _schema_calls("claims", "table"):
+        got = await getattr(db, method)(*args)
+        if isinstance(got, list) and got and isinstance(got[0], dict):
+            got[0]["column"] = "changed by the caller"
+        elif isinstance(got, list):
+            got.append("changed by the caller")
+    await db.execute(sql, ("claims",))
+    for method, args in _schema_calls("claims", "table"):  # the caller's changes did not reach the cache
+        assert await getattr(db, method)(*args) == await getattr(Database, method)(db, *args), method
+    n_uncached = len(hops)
+    hops.clear()
+    for method, args in _schema_calls("claims", "table"):
+        await getattr(db, method)(*args)
+    await db.execute(sql, ("claims",))
+    del db.execute_fn
+    assert n_uncached > 10 and hops == []
+
+
+async def test_schema_cache_sees_an_altered_or_replaced_file_at_once(summary_db, tmp_path):
+    """A build changes the served file in place (WAL commits, or the backup API after a full
+    build): the next page shows the new schema, and Datasette's own record of it (_internal)
+    is refreshed, while an unchanged file is not asked again."""
+    ds = make_datasette(summary_db)
+    first = await get_json(ds, "/claimkb/claims.json?_size=1")
+    assert "zz_added" not in first["columns"]
+    await get_json(ds, "/claimkb/claims.json?_size=1")  # (the first reader created the -wal file: a change)
+    internal = ds.get_database("_internal")
+    versions = "select schema_version from databases where database_name = 'claimkb'"
+    before = (await internal.execute(versions)).rows[0][0]
+    db = ds.get_database("claimkb")
+    asked = []  # what really went to SQLite (each a hand-over to a thread): SQL, or the function's name
+    orig_fn = db.execute_fn
+
+    async def counting(fn):
+        asked.append(inspect.getclosurevars(fn).nonlocals.get("sql") or fn.__qualname__)
+        return await orig_fn(fn)
+
+    db.execute_fn = counting
+    for _ in range(3):
+        await get_json(ds, "/claimkb/claims.json?_size=1")
+    schema_questions = [q for q in asked if "schema_version" in q or "sqlite_master" in q or "<lambda>" in q]
+    assert asked and schema_questions == []
+
+    conn = sqlite3.connect(summary_db)  # in place, as an incremental build writes (WAL)
+    conn.execute("alter table claims add column zz_added text")
+    conn.commit()
+    conn.close()
+    asked.clear()
+    data = await get_json(ds, "/claimkb/claims.json?_size=1")
+    assert "zz_added" in data["columns"] and "PRAGMA schema_version" in asked
+    assert (await internal.execute(versions)).rows[0][0] != before
+    cols = (await internal.execute(
+        "select name from columns where database_name = 'claimkb' and table_name = 'claims'")).rows
+    assert "zz_added" in {r[0] for r in cols}
+
+    other = tmp_path / "other.db"  # a different database copied in, as a full build installs one
+    conn = sqlite3.connect(other)
+    with sqlite3.connect(summary_db) as served:
+        served.backup(conn)
+    conn.execute("alter table claims drop column zz_added")
+    conn.execute("create table zz_new_table (id integer primary key)")
+    conn.commit()
+    src, dst = sqlite3.connect(other), sqlite3.connect(summary_db)
+    src.backup(dst)
+    dst.execute("pragma wal_checkpoint(truncate)")
+    src.close()
+    dst.close()
+    data = await get_json(ds, "/claimkb/claims.json?_size=1")
+    assert "zz_added" not in data["columns"]
+    assert (await ds.client.get("/claimkb/zz_new_table.json")).status_code == 200
+
+
+def _schema_sources() -> str:
+    from datasette.app import Datasette
+
+    plugin, Database = _schema_plugin()
+    parts = [inspect.getsource(getattr(Database, m)) for m in plugin.CACHED_METHODS]
+    parts += [inspect.getsource(getattr(Datasette, m)) for m in ("refresh_schemas", "_refresh_schemas", "permission_allowed")]
+    return "".join(parts)
+
+
+#: sha256 (first 16 hex digits) of what claimkb_schema wraps, in Datasette 0.65.5
+SCHEMA_SOURCES_SHA = "01f183096298e3ac"
+
+
+def test_what_the_schema_plugin_wraps_is_unchanged():
+    """If this fails, Datasette changed: re-read plugins/claimkb_schema.py against the new code
+    (is every cached method still a pure schema look-up? does refresh_schemas still only
+    follow schema changes? is the permission check's SQL still the one cached?)."""
+    import ast
+    import textwrap
+
+    from datasette.app import Datasette
+
+    plugin, _ = _schema_plugin()
+    tree = ast.parse(textwrap.dedent(inspect.getsource(Datasette.permission_allowed)))
+    strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    assert plugin.SCHEMA_SQL <= strings
+    assert hashlib.sha256(_schema_sources().encode()).hexdigest()[:16] == SCHEMA_SOURCES_SHA

@@ -8,8 +8,8 @@ vocabulary column of the rows and of every facet (12 of the 25 queries of a sear
 page). Its answer is known in advance: every value that is a term of that vocabulary,
 labelled with itself. This plugin gives that answer from the vocabulary the site already
 caches (common.vocabulary, read again whenever the database file changes). The table's
-foreign keys are cached the same way, so other columns (documents.title, ...) cost one
-query, the look-up itself, as in Datasette's own method.
+foreign keys come from the schema cache (claimkb_schema.py), so other columns
+(documents.title, ...) cost one query, the look-up itself, as in Datasette's own method.
 
 Same answer as Datasette's (tests/test_site_speed.py compares them for every foreign key of
 every table, with values that are not terms); tests/test_site_speed.py also fails if the
@@ -31,21 +31,6 @@ _original = Datasette._claimkb_original_expand_foreign_keys
 #: vocabulary table -> vocabulary name
 _VOCAB_OF_TABLE = {table: vocab for vocab, table in C.VOCAB_TABLES.items()}
 
-#: per Datasette instance: (database, table) -> (database stamp, foreign keys)
-_FK_CACHE_ATTR = "_claimkb_foreign_keys"
-
-
-async def _foreign_keys(datasette: Datasette, db, database: str, table: str) -> list[dict]:
-    cache = datasette.__dict__.setdefault(_FK_CACHE_ATTR, {})
-    stamp = C.db_stamp(db)
-    hit = cache.get((database, table))
-    if hit is not None and hit[0] == stamp:
-        return hit[1]
-    fks = await db.foreign_keys_for_table(table)
-    cache[(database, table)] = (stamp, fks)
-    return fks
-
-
 async def expand_foreign_keys(self: Datasette, database, table, column, values):
     """Returns dict mapping (column, value) -> label (as Datasette's own method does)."""
     if database != C.kb_database_name(self):
@@ -53,7 +38,7 @@ async def expand_foreign_keys(self: Datasette, database, table, column, values):
     if not values:
         return await _original(self, database, table, column, values)  # (its SQL error, if any)
     db = self.databases[database]
-    fk = next((f for f in await _foreign_keys(self, db, database, table) if f["column"] == column), None)
+    fk = next((f for f in await db.foreign_keys_for_table(table) if f["column"] == column), None)
     if fk is None:
         return {}
     label_column = await db.label_column_for_table(fk["other_table"])
@@ -63,7 +48,7 @@ async def expand_foreign_keys(self: Datasette, database, table, column, values):
     if vocab is not None and fk["other_column"] == "term" and label_column == "term":
         terms = (await C.vocabulary(self)).get(vocab, {})
         return {(column, v): v for v in set(values) if isinstance(v, str) and v in terms}
-    # Datasette's own look-up (app.py, 0.65.5), with the foreign keys from the cache
+    # Datasette's own look-up (app.py, 0.65.5)
     sql = "select {} , {} from {} where {} in ({})".format(
         escape_sqlite(fk["other_column"]), escape_sqlite(label_column), escape_sqlite(fk["other_table"]),
         escape_sqlite(fk["other_column"]), ", ".join(["?"] * len(set(values))),
