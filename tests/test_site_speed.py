@@ -569,3 +569,82 @@ def test_what_the_schema_plugin_wraps_is_unchanged():
     strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
     assert plugin.SCHEMA_SQL <= strings
     assert hashlib.sha256(_schema_sources().encode()).hexdigest()[:16] == SCHEMA_SOURCES_SHA
+
+
+async def test_facets_of_a_small_filtered_page_from_one_query_equal_datasettes(summary_db, monkeypatch):
+    """A filtered page matching at most MERGE_FACET_ROWS rows gets all its facets from one
+    query; the results (values, counts, order, labels, links, truncation) equal those of
+    Datasette's one query per facet."""
+    ds = make_datasette(summary_db)
+    conn = sqlite3.connect(summary_db)
+    status, doc = conn.execute("select status, document_id from claims limit 1").fetchone()
+    paths = [f"/claimkb/claims.json?status={status}", "/claimkb/claims.json?_search=energy",
+             f"/claimkb/claims.json?document_id={doc}&_facet_size=2", "/claimkb/claims.json?_search=the&_facet=section",
+             "/claimkb/claims.json?_search=the&_facet_size=1", "/claimkb/claims.json?_search=the&_facet_size=2",
+             f"/claimkb/equations.json?document_id={doc}", f"/claimkb/evidence.json?document_id={doc}", f"/claimkb/bibliography.json?document_id={doc}&_facet=year"]
+    merged = {p: await get_json(ds, p) for p in paths}
+    hops = []
+    db = ds.get_database("claimkb")
+    orig_fn = db.execute_fn
+
+    async def counting(fn):
+        hops.append(inspect.getclosurevars(fn).nonlocals.get("sql") or "")
+        return await orig_fn(fn)
+
+    db.execute_fn = counting
+    await get_json(ds, paths[0])
+    assert sum("page_rows" in q for q in hops) == 1 and not any(" as value, count(*) as count from (" in q for q in hops)
+    del db.execute_fn
+    monkeypatch.setitem(_plugin_globals(), "MERGE_FACET_ROWS", 0)  # Datasette's own queries
+    for p in paths:
+        want = await get_json(ds, p)
+        assert want["facet_results"], p
+        assert 0 < merged[p]["filtered_table_rows_count"] == want["filtered_table_rows_count"], p
+        assert list(merged[p]["facet_results"]) == list(want["facet_results"]), p
+        assert merged[p]["facet_results"] == want["facet_results"], p
+    truncated = [f for p in paths for f in merged[p]["facet_results"].values() if f["truncated"]]
+    assert len(truncated) >= 3  # the limit of facet size + 1 rows was exercised
+
+
+async def test_search_count_comes_from_the_plan_check_within_one_request_only(summary_db):
+    """A rare word's bounded count (which chose the plan) answers the page's count query;
+    it is remembered for that request only: a claim added in place counts at once."""
+    ds = make_datasette(summary_db)
+    word = "zzuniqueword"
+    data = await get_json(ds, f"/claimkb/claims.json?_search={word}")
+    assert data["filtered_table_rows_count"] == 0
+    db = ds.get_database("claimkb")
+    hops = []
+    orig_fn = db.execute_fn
+
+    async def counting(fn):
+        hops.append(inspect.getclosurevars(fn).nonlocals.get("sql") or "")
+        return await orig_fn(fn)
+
+    db.execute_fn = counting
+    conn = sqlite3.connect(summary_db)  # claims added in place, as an incremental build adds them
+    columns = [r[1] for r in conn.execute("pragma table_info(claims)")]
+
+    def add_claim(n: int) -> None:
+        rowid = conn.execute("select max(rowid) + 1 from claims").fetchone()[0]
+        values = ", ".join({"id": f"'{word}-{n}'", "statement": f"'a {word} claim'"}.get(c, f"[{c}]") for c in columns)
+        conn.execute(f"insert into claims (rowid, {', '.join(columns)}) select {rowid}, {values} from claims limit 1")
+        conn.execute("insert into claims_fts (rowid, statement, quote, rationale) "
+                     "select rowid, statement, quote, rationale from claims where rowid = ?", (rowid,))
+        conn.commit()
+
+    for n in (1, 2):
+        add_claim(n)
+        hops.clear()
+        data = await get_json(ds, f"/claimkb/claims.json?_search={word}")
+        assert data["filtered_table_rows_count"] == n == len(data["rows"])
+        assert any("limit :n)" in q for q in hops)  # the bounded count ran
+        assert not any(q.startswith("select count(*) from claims_fts where") for q in hops), hops
+    # one more claim, then the second page (a plan without the bounded count): its count is fresh
+    first = await get_json(ds, f"/claimkb/claims.json?_search={word}&_size=1")
+    assert first["filtered_table_rows_count"] == 2 and first["next"]
+    add_claim(3)
+    hops.clear()
+    second = await get_json(ds, f"/claimkb/claims.json?_search={word}&_size=1&_next={first['next']}")
+    assert second["filtered_table_rows_count"] == 3 and not any("limit :n)" in q for q in hops)
+    conn.close()

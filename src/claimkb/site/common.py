@@ -8,6 +8,7 @@ The only thing taken from the Python side is the database's own shape
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import re
@@ -63,6 +64,12 @@ RECORD_PATHS = {
     "reference": "reference",
     "document": "document",
 }
+
+#: what one request has learnt and may reuse, e.g. (database, fts table, search) -> the exact
+#: count of its matches (claimkb_facets.py); a fresh dict for every request (claimkb_facets'
+#: asgi_wrapper), None outside a request. Here, not in a plugin file: Datasette executes a
+#: plugin file again for every instance, and all of them must share this one variable.
+REQUEST_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("claimkb_request_memo", default=None)
 
 _vocab_cache: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
 

@@ -19,15 +19,21 @@
    tenth of the cost. For a word matching more than INDEX_ORDER_MIN_MATCHES rows,
    the first page is found by walking the table in its (indexed) sort order and
    asking the full-text index about each row, with the usual query as fallback.
+   For a rarer word, the bounded count that chose the plan is the exact total: the
+   page's count query is answered with it (remembered for that request only).
+5. Filtered or searched pages matching at most MERGE_FACET_ROWS rows: all their column
+   facets come from one query (the page's rows read once, one GROUP BY per column, the
+   same ``order by count desc, value`` and limit as Datasette's) instead of one query
+   each; if it fails or runs out of time, Datasette's own queries run.
 
 Every fast path gives exactly what Datasette's own SQL gives (the tests compare
 them), provided the build keeps the summary tables current: claimkb.summaries.refresh
 must run for every document a build adds, changes or deletes. A summary whose
 total disagrees with the table's row count is ignored.
 
-This is the only file that reaches into Datasette's internals: it wraps
-``ColumnFacet.facet_results`` and ``Database.execute``. tests/test_site_speed.py
-fails if the source of what it wraps changes (Datasette is pinned to 0.65.5).
+This file wraps ``ColumnFacet.facet_results`` and ``Database.execute`` (claimkb_labels.py
+and claimkb_schema.py wrap other parts of Datasette). tests/test_site_speed.py fails if the
+source of what it wraps changes (Datasette is pinned to 0.65.5).
 """
 
 from __future__ import annotations
@@ -36,12 +42,17 @@ import re
 import sqlite3
 
 from datasette import hookimpl
-from datasette.database import Database
+from datasette.database import Database, Results
 from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
+from claimkb.site import common as C
+
 #: above this many matching rows, default facets of a filtered page are offered, not computed
 FACET_ROW_LIMIT = 50_000
+
+#: at most this many matching rows: the facets of a filtered page come from one query, not one each
+MERGE_FACET_ROWS = 10_000
 
 #: view -> (its table, the vocabulary column it joins on, that vocabulary's table): the
 #: view is the table inner-joined with documents (on document_id) and with the vocabulary
@@ -163,6 +174,31 @@ async def _results_from_rows(facet: ColumnFacet, source: str, column: str, rows,
     }
 
 
+async def _merged_rows(facet: ColumnFacet, columns: list[str], limit: int) -> list[list] | None:
+    """For each column, the rows (value, count) of Datasette's facet query (0.65.5: non-null
+    values of the page's SQL, grouped, ``order by count desc, value limit`` facet size + 1),
+    all from one query over the page's rows; None if it failed or ran out of time (then
+    Datasette's own queries run, one per facet, each with its own time limit)."""
+    parts = [
+        f"select {k} as facet, value, count, row_number() over (order by count desc, value) as n from ("
+        f"select {escape_sqlite(c)} as value, count(*) as count from page_rows "
+        f"where {escape_sqlite(c)} is not null group by {escape_sqlite(c)})"
+        for k, c in enumerate(columns)
+    ]
+    needed = ", ".join(dict.fromkeys(escape_sqlite(c) for c in columns))
+    sql = (f"with page_rows as materialized (select {needed} from ({facet.sql})) select facet, value, count from ("
+           + " union all ".join(parts) + f") where n <= {int(limit)} order by facet, n")
+    try:
+        res = await facet.ds.execute(facet.database, sql, facet.params, truncate=False,
+                                     custom_time_limit=facet.ds.setting("facet_time_limit_ms"))
+    except Exception:  # QueryInterrupted, or SQL this rewrite cannot handle: Datasette's way
+        return None
+    out: list[list] = [[] for _ in columns]
+    for k, value, count in res.rows:
+        out[k].append((value, count))
+    return out
+
+
 async def facet_results(self: ColumnFacet):
     configs = self.get_configs()
     if not self.table or not configs:
@@ -186,6 +222,12 @@ async def facet_results(self: ColumnFacet):
             continue
         remaining.append((i, sc))
     timed_out: list[str] = []
+    if len(remaining) > 1 and not unfiltered and self.row_count is not None and self.row_count <= MERGE_FACET_ROWS:
+        merged = await _merged_rows(self, [_column(sc["config"]) for _, sc in remaining], facet_size + 1)
+        if merged is not None:
+            for (i, sc), rows in zip(remaining, merged):
+                slots[i] = await _results_from_rows(self, sc["source"], _column(sc["config"]), rows, facet_size)
+            remaining = []
     if remaining:
         self.get_configs = lambda: [sc for _, sc in remaining]  # the original method computes only these
         more, timed_out = await _original_facet_results(self)
@@ -250,6 +292,9 @@ async def _search_page(self: Database, m, params, args, kwargs):
             {"search": params["search"], "n": INDEX_ORDER_MIN_MATCHES + 1},
         )).rows[0][0]
         if n <= INDEX_ORDER_MIN_MATCHES:
+            memo = C.REQUEST_MEMO.get()
+            if memo is not None:  # n is the exact count: the page's count query (next) needs no query
+                memo[(self.name, fts, params["search"])] = n
             return None
         indexed = (await _original_execute(
             self, "select count(*) from pragma_index_list(:t) as il, pragma_index_info(il.name) as ii "
@@ -289,6 +334,9 @@ async def execute(self: Database, sql, params=None, *args, **kwargs):
     if m and isinstance(params, dict) and set(params) == {"search"}:
         table, fts = (g.strip("[]") for g in m.groups())
         if fts == f"{table}_fts":
+            n = (C.REQUEST_MEMO.get() or {}).get((self.name, fts, params["search"]))
+            if n is not None:
+                return Results([(n,)], False, (("count(*)", None, None, None, None, None, None),))
             fast = f"select count(*) from {escape_sqlite(fts)} where {escape_sqlite(fts)} match escape_fts(:search)"
             try:
                 return await _original_execute(self, fast, params, *args, **kwargs)
@@ -304,3 +352,17 @@ Database.execute = execute
 @hookimpl
 def extra_template_vars(request):
     return {"claimkb_skipped_facets": (request.scope.get(SKIPPED_KEY) if request is not None else None)}
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """A fresh common.REQUEST_MEMO for every request (nothing is remembered from one to the next)."""
+    def wrap(app):
+        async def with_memo(scope, receive, send):
+            token = C.REQUEST_MEMO.set({})
+            try:
+                await app(scope, receive, send)
+            finally:
+                C.REQUEST_MEMO.reset(token)
+        return with_memo
+    return wrap
