@@ -665,11 +665,12 @@ def test_the_table_template_rendered_in_python_is_unchanged():
 
 
 async def test_rows_table_in_python_equals_datasettes_template(summary_db, tmp_path):
-    """Pages of every table and view, sorted each way, searched, empty: the HTML with
+    """Pages of every table and view, sorted each way, searched, empty, and row pages: the HTML with
     templates/_table.html (claimkb_table.rows_table) equals the HTML with Datasette's own."""
     import re
 
     from datasette.app import Datasette
+    from datasette.utils import tilde_encode
 
     shutil.copytree(SITE / "templates", tmp_path / "templates")
     (tmp_path / "templates" / "_table.html").unlink()  # Datasette's own _table.html
@@ -680,8 +681,12 @@ async def test_rows_table_in_python_equals_datasettes_template(summary_db, tmp_p
     conn = sqlite3.connect(summary_db)
     objects = [r[0] for r in conn.execute(
         "select name from sqlite_master where type in ('table', 'view') and name not like '%_fts%' order by name")]
+    rows = [("evidence", conn.execute("select id from evidence limit 1").fetchone()[0]),
+            ("checks", conn.execute("select id from checks limit 1").fetchone()[0]),
+            ("evidence_statuses", conn.execute("select term from evidence_statuses limit 1").fetchone()[0])]
     conn.close()
     paths = [f"/claimkb/{name}?_size=7" for name in objects]
+    paths += [f"/claimkb/{table}/{tilde_encode(str(key))}" for table, key in rows]  # row pages include _table.html too
     paths += ["/claimkb/claims?_search=energy", "/claimkb/claims?_sort=confidence", "/claimkb/claims?_sort_desc=confidence",
               "/claimkb/claims?_search=zzzznotthere", "/claimkb/documents?_sort=title&_size=3",
               "/claimkb/equations?_size=5", "/claimkb/claims_view?_size=3&_sort=id"]
