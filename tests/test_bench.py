@@ -88,7 +88,7 @@ def test_streamed_write_equals_plain_write(small, tmp_path):
     same tables as the straightforward path: all rows, then executemany."""
     from claimkb.build import refresh_summaries, rows, write_database, write_rows
     from claimkb.load import load_knowledge_base
-    from claimkb.schema import ensure_db_shape, ensure_fts
+    from claimkb.schema import ensure_db_shape, fill_fts, fts_tables
 
     kb = load_knowledge_base(small)
     fast = tmp_path / "fast.db"
@@ -97,7 +97,8 @@ def test_streamed_write_equals_plain_write(small, tmp_path):
     db = sqlite_utils.Database(sqlite3.connect(plain))
     ensure_db_shape(db)
     write_rows(db, rows(kb))
-    ensure_fts(db)
+    for t in fts_tables():
+        fill_fts(db.conn, t)
     refresh_summaries(db.conn, None)
     db.conn.execute("analyze")
     db.conn.commit()

@@ -566,10 +566,3 @@ def fill_fts(conn: sqlite3.Connection, t: Table, source: str = "main") -> None:
 
 def fts_tables() -> list[Table]:
     return [t for t in TABLES if t.fts]
-
-
-def ensure_fts(db: sqlite_utils.Database) -> None:
-    """Build the missing FTS5 (porter) indexes from the rows already written."""
-    for t in fts_tables():
-        if not db[t.name].detect_fts():
-            fill_fts(db.conn, t)

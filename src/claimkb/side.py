@@ -84,7 +84,7 @@ class SideBuild:
                 with self._lock:
                     self._conn = None
                 conn.close()
-        except BaseException as e:  # handed to the build's thread by install()
+        except BaseException as e:  # raised in the build's thread by wait()
             self.error = e
 
     def wait(self) -> list[tuple]:

@@ -126,8 +126,10 @@ _SAFE_FLOW = (  # a one-line flow sequence of such strings, or flow mapping of w
     rf"(?:\[ *+(?:{_SAFE_STR} *+(?:, *+{_SAFE_STR} *+)*+)?\]"
     rf"|\{{ *+(?:{_SAFE_WORD}: ++(?:{_SAFE_WORD}|{_SAFE_STR}) *+(?:, *+{_SAFE_WORD}: ++(?:{_SAFE_WORD}|{_SAFE_STR}) *+)*+)?\}}) *+"
 )
-_SAFE_LINE = (  # (each alternative matches one whole line or nothing, so their order only
-    r" *+(?:"    # changes the speed: the most frequent, `key: value`, is tried first)
+#: each alternative matches one whole line or nothing, so their order changes only the
+#: speed: the most frequent, `key: value`, is tried first
+_SAFE_LINE = (
+    r" *+(?:"
     r"(?:- ++)*+(?!(?:[yYnN]|[yY]es|YES|[nN]o|NO|[oO]n|ON|[oO]ff|OFF):)[A-Za-z_][A-Za-z0-9_]*+:"
     r"(?: ++(?:[\"'][^\n\r]*+|" + _SAFE_FLOW +
     r"|(?![\[{!&*|>\"'#])(?!(?:" + _RISKY_SCALAR.pattern + r")(?: *\n| +#))[^\n\r]*+))?"

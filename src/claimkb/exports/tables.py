@@ -28,12 +28,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..fileio import atomic_path
 from ..schema import TABLES
 from ..summaries import SUMMARY_TABLES
 
 #: counts of the other tables, kept for the site's speed: not data of their own
 DERIVED = frozenset(t.name for t in SUMMARY_TABLES)
-from ..fileio import atomic_path
 
 
 def table_names(conn: sqlite3.Connection) -> list[str]:

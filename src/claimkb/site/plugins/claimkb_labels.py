@@ -31,6 +31,7 @@ _original = Datasette._claimkb_original_expand_foreign_keys
 #: vocabulary table -> vocabulary name
 _VOCAB_OF_TABLE = {table: vocab for vocab, table in C.VOCAB_TABLES.items()}
 
+
 async def expand_foreign_keys(self: Datasette, database, table, column, values):
     """Returns dict mapping (column, value) -> label (as Datasette's own method does)."""
     if database != C.kb_database_name(self):
