@@ -257,7 +257,8 @@ class TempDatabase:
         phase.point("insert")
         phase.t = time.perf_counter()
         conn.execute("commit")  # the rows, for the side build to read
-        side = self.side = SideBuild(self.tmp, self.db_path).start()
+        side = self.side = SideBuild(self.tmp, self.db_path)  # discard() removes its file
+        side.start()
         # what follows stays in this connection's page cache until the commit after
         # side.wait(): writing a page to the file needs an exclusive lock, which waits for
         # the side build's read to end. So no spilling to the file in mid-transaction below

@@ -57,10 +57,22 @@ class SideBuild:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._cancelled = False
+        #: set once the thread holds its read snapshot of `source` (or has failed)
+        self._reading = threading.Event()
         self._thread = threading.Thread(target=self._run, name="claimkb-side-build", daemon=True)
 
     def start(self) -> SideBuild:
+        """Start the thread and return once it holds its read snapshot of the source.
+
+        The build's connection may then write (and lock the file for writing) at once: a
+        writer that wants the exclusive lock waits for the snapshot's shared lock to end,
+        whereas a reader that came after the writer took the lock would be refused
+        ("database is locked"). So the snapshot must come first."""
         self._thread.start()
+        self._reading.wait()
+        if self.error is not None:
+            self._thread.join()
+            raise self.error
         return self
 
     def _run(self) -> None:
@@ -74,8 +86,12 @@ class SideBuild:
                 conn.execute("pragma journal_mode = off")  # a temporary file: a crash discards it
                 conn.execute("pragma synchronous = off")
                 conn.execute(f"pragma cache_size = -{SIDE_CACHE_KIB}")
+                conn.execute("pragma busy_timeout = 60000")
                 conn.execute("attach database ? as source", (f"file:{quote(str(self.source))}?mode=ro",))
                 conn.execute("begin")  # one read snapshot of the source for every table
+                # a read takes the snapshot (and its shared lock) now, before start() returns
+                conn.execute("select count(*) from source.sqlite_master").fetchone()
+                self._reading.set()
                 for t in self.tables:
                     fill_fts(conn, t, "source")
                 self.foreign_key_problems = conn.execute("pragma source.foreign_key_check").fetchall()
@@ -84,8 +100,10 @@ class SideBuild:
                 with self._lock:
                     self._conn = None
                 conn.close()
-        except BaseException as e:  # raised in the build's thread by wait()
+        except BaseException as e:  # raised in the build's thread by start() or wait()
             self.error = e
+        finally:
+            self._reading.set()
 
     def wait(self) -> list[tuple]:
         """Wait for the thread; its error, if it failed; else the foreign-key problems."""
