@@ -20,20 +20,19 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def kb():
-    """The real knowledge base, loaded and validated."""
-    from claimkb.load import load_knowledge_base
+    """The real knowledge base, read and judged as the build reads it."""
+    from support import load_kb
 
-    return load_knowledge_base(DATA)
+    return load_kb(DATA)
 
 
 @pytest.fixture(scope="session")
-def built_db(tmp_path_factory, kb) -> Path:
-    """A database built from the real data/ by the real build code (with the machine checks)."""
-    from claimkb.build import write_database
-    from claimkb.cli import run_checks
+def built_db(tmp_path_factory) -> Path:
+    """A database built from the real data/ by `claimkb build`'s own code (a full build)."""
+    from claimkb.build import build
 
     path = tmp_path_factory.mktemp("db") / "claimkb.db"
-    write_database(kb, path, run_checks(kb))
+    build(DATA, path, workers=1)
     return path
 
 

@@ -1,11 +1,9 @@
 """Anchoring: quote <-> offsets, tolerant of whitespace only."""
 
 import pytest
-
+from claimkb.ingest.anchor import AnchorError, SourceText, collapse, normalize
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from claimkb.anchor import AnchorError, SourceText, collapse, normalize
 
 
 def test_exact_quote_offsets_are_code_points():
@@ -18,7 +16,7 @@ def test_exact_quote_offsets_are_code_points():
 
 
 def test_hard_line_breaks_in_source_match_spaces_in_quote():
-    text = "The ring produced an overall magnetic\nfield (\"spin\") due to the current of the moving\ncharge elements."
+    text = 'The ring produced an overall magnetic\nfield ("spin") due to the current of the moving\ncharge elements.'
     a = SourceText(text).anchor('an overall magnetic field ("spin") due to the current')
     assert text[a.start : a.end] == 'an overall magnetic\nfield ("spin") due to the current'
 
@@ -65,7 +63,9 @@ def test_find_all_maps_back_to_exact_text():
         assert not text[s].isspace() and not text[e - 1].isspace()
 
 
-WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
+WHITESPACE = (
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 @settings(max_examples=500, deadline=None)

@@ -39,7 +39,10 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 if not CHROMIUM.exists():
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         raise RuntimeError(f"{CHROMIUM} is missing on CI: install it (apt-get install -y chromium)")
-    pytest.skip(f"{CHROMIUM} is not installed (install it to run the browser tests)", allow_module_level=True)
+    pytest.skip(
+        f"{CHROMIUM} is not installed (install it to run the browser tests)",
+        allow_module_level=True,
+    )
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
@@ -52,13 +55,18 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, db: Path):
-        from claimkb.cli import datasette_args
+        from claimkb.site import serve_args as datasette_args
 
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = db.with_suffix(".server.log")
         self._log = open(self.log, "w")
-        self.proc = subprocess.Popen(datasette_args(db, "127.0.0.1", self.port), cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            datasette_args(db, "127.0.0.1", self.port),
+            cwd=ROOT,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -114,7 +122,10 @@ def page(browser):
     def route(r):
         url = r.request.url
         pg.requested.append(url)  # type: ignore[attr-defined]
-        if urlsplit(url).scheme in ("http", "https", "ws", "wss") and urlsplit(url).hostname not in LOCAL_HOSTS:
+        if (
+            urlsplit(url).scheme in ("http", "https", "ws", "wss")
+            and urlsplit(url).hostname not in LOCAL_HOSTS
+        ):
             r.abort()
         else:
             r.continue_()
@@ -122,7 +133,12 @@ def page(browser):
     pg.route("**/*", route)
     pg.on("request", lambda req: pg.requested.append(req.url))  # type: ignore[attr-defined]
     yield pg
-    offsite = [u for u in pg.requested if urlsplit(u).scheme not in ("data", "blob", "about") and urlsplit(u).hostname not in LOCAL_HOSTS]  # type: ignore[attr-defined]
+    offsite = [
+        u
+        for u in pg.requested
+        if urlsplit(u).scheme not in ("data", "blob", "about")
+        and urlsplit(u).hostname not in LOCAL_HOSTS
+    ]  # type: ignore[attr-defined]
     context.close()
     assert not offsite, f"requests left the machine: {offsite}"
 
@@ -165,12 +181,20 @@ def test_home_page(page, real_server, built_db):
     visible_box(page.locator(".ckb-badge").first)
     assert page.locator('link[href="/static/claimkb.css"]').count() == 1
     # our stylesheet is applied (header colour), so the page is not unstyled
-    assert page.evaluate("getComputedStyle(document.querySelector('header.ckb-site-header')).backgroundColor") == "rgb(31, 42, 55)"
+    assert (
+        page.evaluate(
+            "getComputedStyle(document.querySelector('header.ckb-site-header')).backgroundColor"
+        )
+        == "rgb(31, 42, 55)"
+    )
     shot(page, "home")
 
 
 def test_claim_page(page, real_server, built_db):
-    claim = db_rows(built_db, "select c.id, c.status, s.colour, s.text_colour from claims c join evidence_statuses s on s.term = c.status order by (select count(*) from evidence e where e.claim_id = c.id) desc, c.id limit 1")
+    claim = db_rows(
+        built_db,
+        "select c.id, c.status, s.colour, s.text_colour from claims c join evidence_statuses s on s.term = c.status order by (select count(*) from evidence e where e.claim_id = c.id) desc, c.id limit 1",
+    )
     assert claim, "the curated corpus in data/ has claims"
     c = claim[0]
     page.goto(real_server.base + f"/claim/{quote(c['id'], safe=':')}")
@@ -190,13 +214,17 @@ def test_claim_page(page, real_server, built_db):
     page.wait_for_load_state("networkidle")
     target = page.locator(f'[id="claim-{c["id"]}"]')
     visible_box(target)
-    assert target.evaluate("e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+    assert target.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
+    )
     assert page.locator(".ckb-hl.ckb-target").count() >= 1
     shot(page, "claim-in-reading-view", full_page=False)
 
 
 def test_reading_view(page, real_server, built_db):
-    doc = db_rows(built_db, "select document_id, count(*) as n from claims group by 1 order by 2 desc limit 1")
+    doc = db_rows(
+        built_db, "select document_id, count(*) as n from claims group by 1 order by 2 desc limit 1"
+    )
     assert doc, "the curated corpus in data/ has a document with claims"
     did = doc[0]["document_id"]
     page.goto(real_server.base + f"/document/{did}/read")
@@ -217,7 +245,12 @@ def test_reading_view(page, real_server, built_db):
 
 def test_search(page, real_server, built_db):
     page.goto(real_server.base + "/")
-    words = [w for r in db_rows(built_db, "select statement from claims") for w in r["statement"].split() if w.isalpha() and len(w) > 6]
+    words = [
+        w
+        for r in db_rows(built_db, "select statement from claims")
+        for w in r["statement"].split()
+        if w.isalpha() and len(w) > 6
+    ]
     assert words, "the curated corpus in data/ has claims with searchable words"
     page.fill("#ckb-home-q", words[0])
     page.locator(".ckb-hero form button").click()
@@ -230,7 +263,9 @@ def test_search(page, real_server, built_db):
 
 
 def test_table_page_badges_and_facets(page, real_server, built_db):
-    assert db_rows(built_db, "select 1 from claims limit 1"), "the curated corpus in data/ has claims"
+    assert db_rows(built_db, "select 1 from claims limit 1"), (
+        "the curated corpus in data/ has claims"
+    )
     page.goto(real_server.base + "/claimkb/claims")
     page.wait_for_load_state("networkidle")
     visible_box(page.locator("table.rows-and-columns .ckb-badge").first)
@@ -249,7 +284,10 @@ def test_math_renders(page, feature_server):
     box = visible_box(math)
     assert box["width"] > 40 and box["height"] > 15
     # the label sits over the arrow (mover), i.e. rendered as MathML layout, not as raw text
-    arrow, label = page.locator("mover > *").nth(0).bounding_box(), page.locator("mover > *").nth(1).bounding_box()
+    arrow, label = (
+        page.locator("mover > *").nth(0).bounding_box(),
+        page.locator("mover > *").nth(1).bounding_box(),
+    )
     assert label["y"] + label["height"] <= arrow["y"] + arrow["height"] / 2 + 1
     # the arrow stretches to the width of its label (a stretchy <mo>), as \xrightarrow does in print
     assert arrow["width"] >= label["width"] - 2, (arrow, label)
@@ -271,7 +309,10 @@ def test_overlapping_highlights_and_popover(page, feature_server):
     visible_box(pop)
     links = pop.locator("a")
     assert links.count() == 2
-    assert {links.nth(i).get_attribute("href") for i in range(2)} == {"/claim/tsite-c01", "/claim/tsite-c02"}
+    assert {links.nth(i).get_attribute("href") for i in range(2)} == {
+        "/claim/tsite-c01",
+        "/claim/tsite-c02",
+    }
     # one stripe per record on the shared segment
     assert multi.evaluate("e => getComputedStyle(e).boxShadow").count("inset") == 2
     visible_box(page.locator(".ckb-eq-render math").first)

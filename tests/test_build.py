@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import sqlite_utils
+from claimkb.build.schema import TABLES, VIEWS, VOCAB_TABLES, fts_table
 
-from claimkb.build import write_database
-from claimkb.schema import TABLES, VIEWS, VOCAB_TABLES, fts_table
+from claimkb.build import build
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,7 +28,11 @@ def test_every_table_column_and_view_exists(built_db):
 
 def test_foreign_keys_point_at_vocabularies_and_parents(built_db):
     db = sqlite_utils.Database(built_db)
-    fks = {(fk.table, fk.column): (fk.other_table, fk.other_column) for t in db.tables for fk in t.foreign_keys}
+    fks = {
+        (fk.table, fk.column): (fk.other_table, fk.other_column)
+        for t in db.tables
+        for fk in t.foreign_keys
+    }
     assert fks[("claims", "status")] == ("evidence_statuses", "term")
     assert fks[("claims", "document_id")] == ("documents", "id")
     assert fks[("equations", "check_status")] == ("check_statuses", "term")
@@ -43,7 +47,11 @@ def test_foreign_keys_point_at_vocabularies_and_parents(built_db):
 def test_indexes_for_common_filters(built_db):
     db = sqlite_utils.Database(built_db)
     indexed = {tuple(i.columns) for i in db["claims"].indexes}
-    assert ("status", "id") in indexed and ("claim_type", "id") in indexed and ("document_id", "position") in indexed
+    assert (
+        ("status", "id") in indexed
+        and ("claim_type", "id") in indexed
+        and ("document_id", "position") in indexed
+    )
 
 
 def test_every_document_is_built_with_its_exact_text(built_db):
@@ -75,9 +83,13 @@ def test_fts_porter_over_claims_equations_bibliography_and_text(built_db):
         assert fts in db.table_names()
         assert "porter" in db[fts].schema
     # porter stemming: the singular finds "Quantum nanosystems" (the title of document 002)
-    hits = db.execute("select count(*) from documents_fts where documents_fts match 'nanosystem'").fetchone()[0]
+    hits = db.execute(
+        "select count(*) from documents_fts where documents_fts match 'nanosystem'"
+    ).fetchone()[0]
     assert hits >= 1
-    plain = db.execute("select count(*) from documents where text like '%nanosystem %'").fetchone()[0]
+    plain = db.execute("select count(*) from documents where text like '%nanosystem %'").fetchone()[
+        0
+    ]
     assert plain == 0  # so the hit above came from stemming, not a literal match
 
 
@@ -91,34 +103,47 @@ def test_vocabulary_tables_are_filled_in_rank_order(built_db):
 
 def test_claims_view_joins_title_and_rank(built_db):
     conn = sqlite3.connect(built_db)
-    row = conn.execute("select document_title, status, status_rank from claims_view limit 1").fetchone()
-    rank = conn.execute("select rank from evidence_statuses where term = ?", (row[1],)).fetchone()[0]
+    row = conn.execute(
+        "select document_title, status, status_rank from claims_view limit 1"
+    ).fetchone()
+    rank = conn.execute("select rank from evidence_statuses where term = ?", (row[1],)).fetchone()[
+        0
+    ]
     assert row[0] and row[2] == rank
 
 
 def _dump(path: Path) -> list:
     conn = sqlite3.connect(path)
     out = []
-    for (name,) in conn.execute("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '%_fts%' order by name"):
+    for (name,) in conn.execute(
+        "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' "
+        "and name not like '%_fts%' and name not like 'build_%' order by name"
+    ):
         out.append((name, conn.execute(f"select * from [{name}] order by 1, 2").fetchall()))
-    for (name,) in conn.execute("select name from sqlite_master where type = 'table' and name like '%_fts' order by name"):
+    for (name,) in conn.execute(
+        "select name from sqlite_master where type = 'table' and name like '%_fts' order by name"
+    ):
         out.append((name, conn.execute(f"select rowid, * from [{name}] order by rowid").fetchall()))
     return out
 
 
-def test_build_is_deterministic(kb, tmp_path):
-    from claimkb.cli import run_checks
-
+def test_build_is_deterministic(tmp_path):
     a, b = tmp_path / "a.db", tmp_path / "b.db"
-    write_database(kb, a, run_checks(kb))
-    write_database(kb, b, run_checks(kb))
+    build(ROOT / "data", a, workers=1)
+    build(ROOT / "data", b, workers=2, full=True)
     assert _dump(a) == _dump(b)
 
 
 def _rebuilt_in_place(db_path: Path) -> dict:
     """The shadow tables FTS5's own 'rebuild' writes for each indexed table of db_path (in
     a fresh database holding a copy of the table), with the build's pending-data budgets."""
-    from claimkb.schema import BULK_FTS_HASHSIZE, FTS_HASHSIZE, FTS_SHADOW_TABLES, fts_create_sql, fts_tables
+    from claimkb.build.schema import (
+        BULK_FTS_HASHSIZE,
+        FTS_HASHSIZE,
+        FTS_SHADOW_TABLES,
+        fts_create_sql,
+        fts_tables,
+    )
 
     out = {}
     for t in fts_tables():
@@ -128,11 +153,15 @@ def _rebuilt_in_place(db_path: Path) -> dict:
         conn.execute(f"create table main.[{t.name}] as select * from src.[{t.name}] where 0")
         conn.execute(f"insert into main.[{t.name}] select * from src.[{t.name}] order by rowid")
         conn.execute(fts_create_sql(t))
-        conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [BULK_FTS_HASHSIZE])
+        conn.execute(
+            f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [BULK_FTS_HASHSIZE]
+        )
         conn.execute(f"insert into [{fts}] ([{fts}]) values ('rebuild')")
         conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [FTS_HASHSIZE])
         for shadow in FTS_SHADOW_TABLES:
-            out[f"{fts}_{shadow}"] = conn.execute(f"select * from [{fts}_{shadow}] order by 1, 2").fetchall()
+            out[f"{fts}_{shadow}"] = conn.execute(
+                f"select * from [{fts}_{shadow}] order by 1, 2"
+            ).fetchall()
         conn.close()
     return out
 
@@ -142,9 +171,10 @@ def test_full_build_full_text_indexes_are_what_fts5_rebuild_writes(tmp_path):
     thread, a side file, shadow tables copied in). They must hold exactly what FTS5 writes
     when it rebuilds the index from the table itself, pass FTS5's integrity check, and the
     build must leave no side file behind."""
-    from claimkb import synth
-    from claimkb.schema import FTS_SHADOW_TABLES, fts_tables
-    from claimkb.update import build
+    from claimkb.build.schema import FTS_SHADOW_TABLES, fts_tables
+    from claimkb.build import build
+
+    from claimkb.bench import synth
 
     data = tmp_path / "data"
     synth.generate(data, 3000)
@@ -156,9 +186,15 @@ def test_full_build_full_text_indexes_are_what_fts5_rebuild_writes(tmp_path):
         fts = fts_table(t)
         conn.execute(f"insert into [{fts}] ([{fts}]) values ('integrity-check')")
         for shadow in FTS_SHADOW_TABLES:
-            got[f"{fts}_{shadow}"] = conn.execute(f"select * from [{fts}_{shadow}] order by 1, 2").fetchall()
-    hits = conn.execute("select count(*) from claims_fts where claims_fts match ?", (synth.RARE_TERM,)).fetchone()[0]
-    expected = conn.execute("select count(*) from claims where statement like ?", (f"%{synth.RARE_TERM}%",)).fetchone()[0]
+            got[f"{fts}_{shadow}"] = conn.execute(
+                f"select * from [{fts}_{shadow}] order by 1, 2"
+            ).fetchall()
+    hits = conn.execute(
+        "select count(*) from claims_fts where claims_fts match ?", (synth.RARE_TERM,)
+    ).fetchone()[0]
+    expected = conn.execute(
+        "select count(*) from claims where statement like ?", (f"%{synth.RARE_TERM}%",)
+    ).fetchone()[0]
     conn.close()
     assert hits == expected > 0
     assert len(got["claims_fts_docsize"]) == 3000
@@ -169,9 +205,9 @@ def test_full_build_full_text_indexes_are_what_fts5_rebuild_writes(tmp_path):
 def test_a_failed_full_build_stops_the_side_index_build_and_leaves_no_file(tmp_path):
     """TempDatabase.discard (any failure after the rows are written) stops the side FTS
     thread and removes the temporary database, its WAL files and the side file."""
-    from claimkb.build import TempDatabase
+    from claimkb.build.side import SideBuild
 
-    from claimkb.side import SideBuild
+    from claimkb.build.write import TempDatabase
 
     db = tmp_path / "claimkb.db"
     out = TempDatabase(db)
@@ -188,14 +224,21 @@ def test_a_dangling_foreign_key_fails_the_full_build_with_the_side_check(tmp_pat
     the committed rows: a row pointing at nothing must still fail the build, write nothing
     and leave no file."""
     import pytest
+    from claimkb.build.schema import TABLES_BY_NAME
 
-    from claimkb.build import TempDatabase
-    from claimkb.schema import TABLES_BY_NAME
+    from claimkb.build.write import TempDatabase
 
     t = TABLES_BY_NAME["evidence"]
     row = {c: (0 if typ is int else "x") for c, typ in t.columns.items()}
-    row.update(id="e1", document_id="no-such-document", claim_id=None, equation_id=None,
-               bibliography_id=None, cites_bibliography_id=None, stance="no-such-stance")
+    row.update(
+        id="e1",
+        document_id="no-such-document",
+        claim_id=None,
+        equation_id=None,
+        bibliography_id=None,
+        cites_bibliography_id=None,
+        stance="no-such-stance",
+    )
     db = tmp_path / "claimkb.db"
     out = TempDatabase(db)
     out.insert({"evidence": [tuple(row[c] for c in t.columns)]})
@@ -209,7 +252,7 @@ def test_a_dangling_foreign_key_fails_the_full_build_with_the_side_check(tmp_pat
 
 
 def test_hold_in_cache_sets_the_spill_threshold_and_keeps_spilling_on(tmp_path):
-    from claimkb.build import TAIL_SPILL_PAGES, hold_in_cache
+    from claimkb.build.write import TAIL_SPILL_PAGES, hold_in_cache
 
     conn = sqlite3.connect(tmp_path / "x.db")
     hold_in_cache(conn, TAIL_SPILL_PAGES)
@@ -223,13 +266,13 @@ def test_a_full_build_whose_cache_overflows_waits_for_the_side_build(tmp_path, m
     (slowed down here) still reads the file, so it cannot write pages to it yet: the build
     must still succeed (no "database is locked") with the same result (FTS shadow tables
     equal to a 'rebuild', integrity ok)."""
-    from claimkb import build as build_mod
-    from claimkb import synth
-    from claimkb.update import build
-
     import time
 
-    from claimkb import side as side_mod
+    from claimkb.build import build
+
+    from claimkb.build import write as build_mod
+    from claimkb.build import side as side_mod
+    from claimkb.bench import synth
 
     monkeypatch.setattr(build_mod, "CACHE_KIB", 64)
     monkeypatch.setattr(build_mod, "TAIL_SPILL_PAGES", 16)
@@ -253,7 +296,7 @@ def test_a_full_build_whose_cache_overflows_waits_for_the_side_build(tmp_path, m
     conn.close()
     got = {}
     conn = sqlite3.connect(db)
-    from claimkb.schema import FTS_SHADOW_TABLES, fts_tables
+    from claimkb.build.schema import FTS_SHADOW_TABLES, fts_tables
 
     for t in fts_tables():
         for shadow in FTS_SHADOW_TABLES:

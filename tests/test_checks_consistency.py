@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import pytest
-from test_checks_support import by_rule, errors, make_doc, run, supporting
 
-SELF = {"stance": "supports", "work": {"title": "Our earlier paper", "url": "https://example.org/ours"}, "note": "Our claim.", "self_citation": True}
+from support import by_rule, errors, judged, make_doc, run, supporting
+
+SELF = {
+    "stance": "supports",
+    "work": {"title": "Our earlier paper", "url": "https://example.org/ours"},
+    "note": "Our claim.",
+    "self_citation": True,
+}
 
 
 def claim(cid, status="not assessed", **kw):
-    return {"id": cid, "quote": f"quote {cid}", "statement": f"statement {cid}", "status": status, **kw}
+    return {
+        "id": cid,
+        "quote": f"quote {cid}",
+        "statement": f"statement {cid}",
+        "status": status,
+        **kw,
+    }
 
 
 def entry(rid, label, **kw):
@@ -19,7 +31,9 @@ def entry(rid, label, **kw):
 # --------------------------------------------------------------------------- evidence behind a status
 
 
-@pytest.mark.parametrize("status", ["established", "supported", "contradicted", "no physical basis"])
+@pytest.mark.parametrize(
+    "status", ["established", "supported", "contradicted", "no physical basis"]
+)
 def test_assessed_claim_without_evidence_is_an_error(status):
     fs = run(make_doc(claims=[claim("c1", status)]))
     f = by_rule(fs, "needs-evidence", "c1")
@@ -27,8 +41,12 @@ def test_assessed_claim_without_evidence_is_an_error(status):
 
 
 def test_assessed_equation_and_entry_without_evidence_are_errors():
-    fs = run(make_doc(equations=[{"id": "e1", "quote": "q", "status": "established"}],
-                      bibliography=[entry("r1", "1", status="contradicted")]))
+    fs = run(
+        make_doc(
+            equations=[{"id": "e1", "quote": "q", "status": "established"}],
+            bibliography=[entry("r1", "1", status="contradicted")],
+        )
+    )
     assert by_rule(fs, "needs-evidence", "e1") and by_rule(fs, "needs-evidence", "r1")
 
 
@@ -59,12 +77,24 @@ def test_supported_on_self_citation_only_is_a_warning():
 
 def test_self_citation_inherited_from_the_bibliography_entry():
     ev = {"stance": "supports", "bibliography": "11", "note": "Ref. 11."}
-    fs = run(make_doc(claims=[claim("c1", "established", evidence=[ev])], bibliography=[entry("r11", "11", self_citation=True)]))
+    fs = run(
+        make_doc(
+            claims=[claim("c1", "established", evidence=[ev])],
+            bibliography=[entry("r11", "11", self_citation=True)],
+        )
+    )
     assert by_rule(fs, "self-citation-only", "c1")
 
 
 def test_independent_support_or_speculative_status_passes():
-    fs = run(make_doc(claims=[claim("c1", "established", evidence=[SELF, supporting()]), claim("c2", "speculative", evidence=[SELF])]))
+    fs = run(
+        make_doc(
+            claims=[
+                claim("c1", "established", evidence=[SELF, supporting()]),
+                claim("c2", "speculative", evidence=[SELF]),
+            ]
+        )
+    )
     assert not by_rule(fs, "self-citation-only")
 
 
@@ -78,29 +108,50 @@ def test_context_items_do_not_count_as_independent_support():
 
 
 def test_contradicting_claims_both_established_is_an_error():
-    a = claim("c1", "established", evidence=[supporting()], links=[{"relation": "contradicts", "to": "c2"}])
+    a = claim(
+        "c1",
+        "established",
+        evidence=[supporting()],
+        links=[{"relation": "contradicts", "to": "c2"}],
+    )
     b = claim("c2", "established", evidence=[supporting()])
-    f = by_rule(run(make_doc(claims=[a, b])), "contradiction-both-established", "c1")
+    f = by_rule(judged(make_doc(claims=[a, b]))[1], "contradiction-both-established", "c1")
     assert f and f[0].severity == "error" and "c2" in f[0].message
 
 
 def test_contradiction_across_documents():
-    a = claim("d1-c1", "established", evidence=[supporting()], links=[{"relation": "contradicts", "to": "d2-c1"}])
+    a = claim(
+        "d1-c1",
+        "established",
+        evidence=[supporting()],
+        links=[{"relation": "contradicts", "to": "d2-c1"}],
+    )
     b = claim("d2-c1", "established", evidence=[supporting()])
-    fs = run(make_doc("d1", claims=[a]), make_doc("d2", claims=[b]))
-    assert by_rule(fs, "contradiction-both-established", "d1-c1")
+    problems, fs = judged(make_doc("d1", claims=[a]), make_doc("d2", claims=[b]))
+    assert problems == [] and by_rule(fs, "contradiction-both-established", "d1-c1")
 
 
 def test_contradicting_claims_with_one_contradicted_pass():
-    a = claim("c1", "established", evidence=[supporting()], links=[{"relation": "contradicts", "to": "c2"}])
+    a = claim(
+        "c1",
+        "established",
+        evidence=[supporting()],
+        links=[{"relation": "contradicts", "to": "c2"}],
+    )
     b = claim("c2", "contradicted", evidence=[supporting(stance="contradicts")])
-    assert run(make_doc(claims=[a, b])) == []
+    doc = make_doc(claims=[a, b])
+    assert run(doc) == [] and judged(doc) == ([], [])
 
 
 def test_established_against_supported_is_a_warning():
-    a = claim("c1", "established", evidence=[supporting()], links=[{"relation": "contradicts", "to": "c2"}])
+    a = claim(
+        "c1",
+        "established",
+        evidence=[supporting()],
+        links=[{"relation": "contradicts", "to": "c2"}],
+    )
     b = claim("c2", "supported", evidence=[supporting()])
-    f = by_rule(run(make_doc(claims=[a, b])), "contradiction-both-backed", "c1")
+    f = by_rule(judged(make_doc(claims=[a, b]))[1], "contradiction-both-backed", "c1")
     assert f and f[0].severity == "warning"
 
 
@@ -126,34 +177,55 @@ def test_known_labels_pass():
 
 
 def test_duplicate_doi_and_title():
-    fs = run(make_doc(bibliography=[
-        entry("r1", "1", doi="10.1000/dup", title="Attosecond physics"),
-        entry("r2", "2", doi="10.1000/DUP"),
-        entry("r3", "3", title="Attosecond  Physics."),
-    ]))
+    fs = run(
+        make_doc(
+            bibliography=[
+                entry("r1", "1", doi="10.1000/dup", title="Attosecond physics"),
+                entry("r2", "2", doi="10.1000/DUP"),
+                entry("r3", "3", title="Attosecond  Physics."),
+            ]
+        )
+    )
     dups = by_rule(fs, "duplicate-bibliography")
     assert {f.about_id for f in dups} == {"r2", "r3"} and all(f.severity == "warning" for f in dups)
 
 
 def test_duplicate_noted_in_problems_or_distinct_works_pass():
-    fs = run(make_doc(bibliography=[
-        entry("r1", "1", doi="10.1000/dup"),
-        entry("r2", "2", doi="10.1000/dup", problems=["The document lists this work twice (duplicate of ref 1)."]),
-        entry("r3", "3", title="Attosecond science", doi="10.1000/a"),
-        entry("r4", "4", title="Attosecond science and technology", doi="10.1000/b"),
-        entry("r5", "5", title="Same title", doi="10.1000/c"),
-        entry("r6", "6", title="Same title", doi="10.1000/d"),
-    ]))
+    fs = run(
+        make_doc(
+            bibliography=[
+                entry("r1", "1", doi="10.1000/dup"),
+                entry(
+                    "r2",
+                    "2",
+                    doi="10.1000/dup",
+                    problems=["The document lists this work twice (duplicate of ref 1)."],
+                ),
+                entry("r3", "3", title="Attosecond science", doi="10.1000/a"),
+                entry("r4", "4", title="Attosecond science and technology", doi="10.1000/b"),
+                entry("r5", "5", title="Same title", doi="10.1000/c"),
+                entry("r6", "6", title="Same title", doi="10.1000/d"),
+            ]
+        )
+    )
     assert not by_rule(fs, "duplicate-bibliography")
 
 
 def test_verified_entry_with_problems_is_a_warning():
-    fs = run(make_doc(bibliography=[entry("r1", "1", citation_status="verified", problems=["Page range wrong."])]))
+    fs = run(
+        make_doc(
+            bibliography=[
+                entry("r1", "1", citation_status="verified", problems=["Page range wrong."])
+            ]
+        )
+    )
     f = by_rule(fs, "verified-with-problems", "r1")
     assert f and f[0].severity == "warning"
     assert not errors(fs)
 
 
 def test_findings_are_deterministic():
-    docs = lambda: [make_doc(claims=[claim("c1", "established"), claim("c2", "supported", evidence=[SELF])])]  # noqa: E731
+    docs = lambda: [
+        make_doc(claims=[claim("c1", "established"), claim("c2", "supported", evidence=[SELF])])
+    ]  # noqa: E731
     assert run(*docs()) == run(*docs())

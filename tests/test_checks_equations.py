@@ -8,16 +8,24 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_checks_support import by_rule, eq01_machine_check, errors, make_doc, run, supporting
 
 from claimkb.checks import machine
 from claimkb.model import MachineCheck
+from support import by_rule, eq01_machine_check, errors, make_doc, run, supporting
 
 QUOTE = "a_0 = lambda_e / alpha"
 
 
 def equation(mc=None, check_status="verified", status="established", **kw):
-    e = {"id": "x-eq01", "label": "1", "quote": QUOTE, "status": status, "check_status": check_status, "evidence": [supporting()], **kw}
+    e = {
+        "id": "x-eq01",
+        "label": "1",
+        "quote": QUOTE,
+        "status": status,
+        "check_status": check_status,
+        "evidence": [supporting()],
+        **kw,
+    }
     if mc is not None:
         e["machine_check"] = mc
     return e
@@ -25,8 +33,18 @@ def equation(mc=None, check_status="verified", status="established", **kw):
 
 def claims():
     return [
-        {"id": "x-c01", "quote": "thickness less than 0.1 nm", "statement": "|R| < 0.1 nm", "status": "not assessed"},
-        {"id": "x-c02", "quote": "length of 0.1 to 10 nanometers", "statement": "L is 0.1-10 nm", "status": "not assessed"},
+        {
+            "id": "x-c01",
+            "quote": "thickness less than 0.1 nm",
+            "statement": "|R| < 0.1 nm",
+            "status": "not assessed",
+        },
+        {
+            "id": "x-c02",
+            "quote": "length of 0.1 to 10 nanometers",
+            "statement": "L is 0.1-10 nm",
+            "status": "not assessed",
+        },
     ]
 
 
@@ -60,7 +78,10 @@ def test_eq01_is_verified_symbolically_and_numerically(eq01_result):
     o = eq01_result.outcomes[0]
     assert o.relation.relation == "a_0 == lambda_e/alpha"
     assert o.outcome == "holds"
-    assert "symbolically after substituting the definitions" in o.message and "numerically" in o.message
+    assert (
+        "symbolically after substituting the definitions" in o.message
+        and "numerically" in o.message
+    )
     assert "0.0529177 nm" in o.message and "units agree (m)" in o.message
 
 
@@ -70,7 +91,10 @@ def test_eq01_derived_ranges_hold(eq01_result):
     assert derived.relation.relation == "a_0/alpha >= L >= a_0" and derived.outcome == "holds"
     # a0 = 0.0529 nm, a0/alpha = 7.25 nm, and both ends are reached exactly (symbolic substitution)
     assert "7.25163 nm" in derived.message and "0.0529177 nm" in derived.message
-    assert "reached exactly at R = a_0" in derived.message and "reached exactly at R = lambda_e" in derived.message
+    assert (
+        "reached exactly at R = a_0" in derived.message
+        and "reached exactly at R = lambda_e" in derived.message
+    )
 
 
 def test_eq01_numeric_claims_of_the_text(eq01_result):
@@ -91,7 +115,11 @@ def test_eq01_verified_passes_and_findings_reach_the_claims():
     assert [f.severity for f in eq_findings] == ["info", "info", "info", "info", "warning"]
     assert by_rule(fs, "machine-check", "x-c01")[0].severity == "info"
     c02 = by_rule(fs, "machine-check", "x-c02")
-    assert c02[0].severity == "warning" and c02[0].about_type == "claim" and "does not hold" in c02[0].message
+    assert (
+        c02[0].severity == "warning"
+        and c02[0].about_type == "claim"
+        and "does not hold" in c02[0].message
+    )
 
 
 # --------------------------------------------------------------------------- check_status held to the machine
@@ -99,7 +127,9 @@ def test_eq01_verified_passes_and_findings_reach_the_claims():
 
 def test_verified_without_machine_check_is_an_error():
     fs = run(make_doc(equations=[equation(None)]))
-    assert [f.severity for f in by_rule(fs, "verified-without-machine-check", "x-eq01")] == ["error"]
+    assert [f.severity for f in by_rule(fs, "verified-without-machine-check", "x-eq01")] == [
+        "error"
+    ]
 
 
 def test_consistent_without_machine_check_is_fine():
@@ -120,12 +150,18 @@ def test_dimension_mismatch_fails():
     relation(mc, 0)["relation"] = "a_0 == lambda_e/c"
     fs = run(make_doc(equations=[equation(mc, check_status="consistent")]))
     f = by_rule(fs, "machine-check", "x-eq01")[0]
-    assert f.severity == "error" and "fails dimensionally" in f.message and "left side m, right side s" in f.message
+    assert (
+        f.severity == "error"
+        and "fails dimensionally" in f.message
+        and "left side m, right side s" in f.message
+    )
 
 
 def test_gaussian_formula_written_in_si_is_caught_by_units():
     mc = eq01_machine_check()
-    mc["symbols"][0]["definition"] = "hbar**2/(m_e*e**2)"  # the printed Gaussian form, without 4 pi epsilon_0
+    mc["symbols"][0]["definition"] = (
+        "hbar**2/(m_e*e**2)"  # the printed Gaussian form, without 4 pi epsilon_0
+    )
     fs = run(make_doc(equations=[equation(mc)]))
     msgs = [f.message for f in by_rule(fs, "machine-check-invalid", "x-eq01")]
     assert any("definition" in m and "declared in 'm'" in m for m in msgs)
@@ -143,10 +179,16 @@ def test_definition_that_disagrees_with_codata():
 @pytest.mark.parametrize(
     "change, words",
     [
-        (lambda mc: relation(mc, 0).update(relation="a_0 == lambda_x/alpha"), "not a declared symbol"),
+        (
+            lambda mc: relation(mc, 0).update(relation="a_0 == lambda_x/alpha"),
+            "not a declared symbol",
+        ),
         (lambda mc: mc["symbols"][0].update(codata="Bohr radios"), "did you mean 'Bohr radius'"),
         (lambda mc: mc["symbols"][0].update(units="kg"), "do not match the CODATA units"),
-        (lambda mc: mc["symbols"][0].update(units="furlongs per fortnight squiggle"), "not understood"),
+        (
+            lambda mc: mc["symbols"][0].update(units="furlongs per fortnight squiggle"),
+            "not understood",
+        ),
         (lambda mc: relation(mc, 0).update(relation="a_0 lambda_e"), "has no =="),
         (lambda mc: mc["symbols"].append({"name": "lambda", "meaning": "x"}), "reserved"),
     ],
@@ -161,8 +203,13 @@ def test_invalid_machine_forms_are_errors_with_advice(change, words):
 
 
 def test_circular_definitions_are_reported():
-    mc = {"symbols": [{"name": "x", "meaning": "x", "definition": "2*y"}, {"name": "y", "meaning": "y", "definition": "x/2"}],
-          "relations": [{"relation": "x == 2*y"}]}
+    mc = {
+        "symbols": [
+            {"name": "x", "meaning": "x", "definition": "2*y"},
+            {"name": "y", "meaning": "y", "definition": "x/2"},
+        ],
+        "relations": [{"relation": "x == 2*y"}],
+    }
     fs = run(make_doc(equations=[equation(mc, check_status="consistent")]))
     assert any("circular" in f.message for f in by_rule(fs, "machine-check-invalid"))
 
@@ -177,8 +224,15 @@ EQ6 = {
         {"name": "Phi_1", "meaning": "capsule state", "domain": "operator"},
     ],
     "relations": [
-        {"relation": "Theta_1*Phi_1 + Theta_2*Phi_1 == (Theta_1 + Theta_2)*Phi_1", "role": "derivation"},
-        {"relation": "(Theta_1 + Theta_2)*Phi_1 == Theta_1*Phi_1", "role": "equation", "expect": "fails"},
+        {
+            "relation": "Theta_1*Phi_1 + Theta_2*Phi_1 == (Theta_1 + Theta_2)*Phi_1",
+            "role": "derivation",
+        },
+        {
+            "relation": "(Theta_1 + Theta_2)*Phi_1 == Theta_1*Phi_1",
+            "role": "equation",
+            "expect": "fails",
+        },
     ],
 }
 
@@ -190,7 +244,13 @@ def test_noncommuting_step_that_drops_a_term_is_disproved():
 
 
 def test_incorrect_equation_whose_failure_is_expected_passes_the_build():
-    fs = run(make_doc(equations=[equation(copy.deepcopy(EQ6), check_status="incorrect", status="contradicted")]))
+    fs = run(
+        make_doc(
+            equations=[
+                equation(copy.deepcopy(EQ6), check_status="incorrect", status="contradicted")
+            ]
+        )
+    )
     assert errors(fs) == []
     assert by_rule(fs, "machine-check", "x-eq01")[1].severity == "warning"
 
@@ -216,8 +276,13 @@ def test_passing_check_suggests_verified():
 
 
 def test_undecidable_relation_is_a_warning_and_blocks_verified():
-    mc = {"symbols": [{"name": "x", "meaning": "a length nobody bounded", "units": "m"}, {"name": "y", "meaning": "another", "units": "m"}],
-          "relations": [{"relation": "x <= y"}]}
+    mc = {
+        "symbols": [
+            {"name": "x", "meaning": "a length nobody bounded", "units": "m"},
+            {"name": "y", "meaning": "another", "units": "m"},
+        ],
+        "relations": [{"relation": "x <= y"}],
+    }
     fs = run(make_doc(equations=[equation(mc)]))
     assert by_rule(fs, "machine-check", "x-eq01")[0].severity == "warning"
     assert "could not be decided" in by_rule(fs, "machine-check", "x-eq01")[0].message
@@ -244,19 +309,31 @@ def test_about_an_unknown_claim_is_an_error():
 def test_no_sympy_without_machine_checks():
     code = (
         "import sys; sys.path.insert(0, 'tests');"
-        "from test_checks_support import make_doc, run;"
+        "from support import make_doc, run;"
         "eq = {'id': 'e1', 'quote': 'q', 'check_status': 'consistent'};"
         "run(make_doc(equations=[eq]));"
         "print('sympy' in sys.modules, 'pint' in sys.modules, 'scipy' in sys.modules)"
     )
     root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
+    ).stdout.split()
     assert out == ["False", "False", "False"]
 
 
 def _one(relation, lo="1", hi="3/2"):
-    mc = {"symbols": [{"name": "x", "meaning": "a dimensionless variable", "min": lo, "max": hi, "domain": "real"}],
-          "relations": [{"relation": relation}]}
+    mc = {
+        "symbols": [
+            {
+                "name": "x",
+                "meaning": "a dimensionless variable",
+                "min": lo,
+                "max": hi,
+                "domain": "real",
+            }
+        ],
+        "relations": [{"relation": relation}],
+    }
     return machine.run(MachineCheck.model_validate(mc)).outcomes[0]
 
 

@@ -27,23 +27,34 @@ def test_all_three_documents_are_curated(conn):
 
 
 def test_000_has_equations_1_to_11_and_references_1_to_16(conn):
-    labels = {r[0] for r in conn.execute("select label from equations where document_id = ?", (D000,))}
+    labels = {
+        r[0] for r in conn.execute("select label from equations where document_id = ?", (D000,))
+    }
     assert {str(n) for n in range(1, 12)} <= labels
-    refs = {r[0] for r in conn.execute("select label from bibliography where document_id = ?", (D000,))}
+    refs = {
+        r[0] for r in conn.execute("select label from bibliography where document_id = ?", (D000,))
+    }
     assert {str(n) for n in range(1, 17)} <= refs
 
 
 def test_000_equations_have_latex_and_a_glossary(conn):
-    for r in conn.execute("select id, latex, mathml, symbols from equations where document_id = ?", (D000,)):
+    for r in conn.execute(
+        "select id, latex, mathml, symbols from equations where document_id = ?", (D000,)
+    ):
         assert r["latex"] and r["mathml"], r["id"]
         assert r["symbols"] != "[]", f"{r['id']} needs a glossary of its symbols"
 
 
 def test_lost_equations_of_001_are_not_reconstructed_into_quotes(conn):
-    rows = conn.execute("select id, latex, quote from equations where document_id = ? and check_status = 'not recoverable'", (D001,)).fetchall()
+    rows = conn.execute(
+        "select id, latex, quote from equations where document_id = ? and check_status = 'not recoverable'",
+        (D001,),
+    ).fetchall()
     assert rows, "001 lost equations in extraction; they are recorded as not recoverable"
     for r in rows:
-        assert r["latex"] is None, f"{r['id']}: a lost equation has no LaTeX of its own (use reconstruction)"
+        assert r["latex"] is None, (
+            f"{r['id']}: a lost equation has no LaTeX of its own (use reconstruction)"
+        )
 
 
 def test_no_claim_is_left_unassessed_and_each_has_type_rationale_confidence(conn):
@@ -55,7 +66,11 @@ def test_no_claim_is_left_unassessed_and_each_has_type_rationale_confidence(conn
 
 def test_records_rated_on_evidence_have_evidence(conn):
     marks = ",".join("?" for _ in NEEDS_EVIDENCE)
-    for table, col in (("claims", "claim_id"), ("equations", "equation_id"), ("bibliography", "bibliography_id")):
+    for table, col in (
+        ("claims", "claim_id"),
+        ("equations", "equation_id"),
+        ("bibliography", "bibliography_id"),
+    ):
         missing = conn.execute(
             f"select id from [{table}] t where status in ({marks}) and not exists (select 1 from evidence e where e.{col} = t.id)",
             NEEDS_EVIDENCE,
@@ -65,18 +80,31 @@ def test_records_rated_on_evidence_have_evidence(conn):
 
 def test_no_two_claims_share_the_same_quote_span(conn):
     spans = Counter(
-        (r[0], r[1], r[2]) for r in conn.execute("select document_id, quote_start, quote_end from claims")
+        (r[0], r[1], r[2])
+        for r in conn.execute("select document_id, quote_start, quote_end from claims")
     )
     dup = [s for s, n in spans.items() if n > 1]
-    assert not dup, f"claims with identical quote spans (give each the smallest quote that carries its proposition): {dup}"
+    assert not dup, (
+        f"claims with identical quote spans (give each the smallest quote that carries its proposition): {dup}"
+    )
 
 
 def test_site_summary_of_002_is_marked_as_the_sites(conn):
-    voices = dict(conn.execute("select voice, count(*) from claims where document_id = ? group by voice", (D002,)).fetchall())
+    voices = dict(
+        conn.execute(
+            "select voice, count(*) from claims where document_id = ? group by voice", (D002,)
+        ).fetchall()
+    )
     assert voices.get("site summary", 0) >= 3 and voices.get("authors", 0) >= 3
-    tldr = conn.execute("select voice from claims where document_id = ? and section in ('TL;DR', 'Contribution', 'Findings')", (D002,)).fetchall()
+    tldr = conn.execute(
+        "select voice from claims where document_id = ? and section in ('TL;DR', 'Contribution', 'Findings')",
+        (D002,),
+    ).fetchall()
     assert tldr and all(v[0] == "site summary" for v in tldr)
-    boiler = conn.execute("select count(*) from claims where document_id = ? and quote like '%No public reviews%'", (D002,)).fetchone()[0]
+    boiler = conn.execute(
+        "select count(*) from claims where document_id = ? and quote like '%No public reviews%'",
+        (D002,),
+    ).fetchone()[0]
     assert boiler == 0
 
 
@@ -96,7 +124,12 @@ def test_claims_citing_references_are_linked(conn):
                     labels |= {str(n) for n in range(int(a), int(b) + 1)}
                 elif part.isdigit():
                     labels.add(part)
-            cited = {row[0] for row in conn.execute(
-                "select b.label from claim_citations c join bibliography b on b.id = c.bibliography_id where c.claim_id = ?", (r["id"],))}
+            cited = {
+                row[0]
+                for row in conn.execute(
+                    "select b.label from claim_citations c join bibliography b on b.id = c.bibliography_id where c.claim_id = ?",
+                    (r["id"],),
+                )
+            }
             assert labels <= cited, f"{r['id']} quotes [{group}] but cites {sorted(cited)}"
     assert checked >= 5, "000 quotes carry citation markers; the test must have found them"

@@ -51,11 +51,21 @@ SAKURAI = {
 }
 STRELTSOV = {
     "title": "Measuring quantum coherence with entanglement",
-    "authors": ["Streltsov, Alexander", "Singh, Uttam", "Dhar, Himadri Shekhar", "Bera, Manabendra Nath", "Adesso, Gerardo"],
+    "authors": [
+        "Streltsov, Alexander",
+        "Singh, Uttam",
+        "Dhar, Himadri Shekhar",
+        "Bera, Manabendra Nath",
+        "Adesso, Gerardo",
+    ],
     "year": 2015,
     "arxiv_id": "1502.05876",
 }
-NIST = {"title": "Fundamental physical constants & units: 50% of {everything} #1", "authors": ["National Institute of Standards and Technology"], "url": "https://physics.nist.gov/cuu/Constants/"}
+NIST = {
+    "title": "Fundamental physical constants & units: 50% of {everything} #1",
+    "authors": ["National Institute of Standards and Technology"],
+    "url": "https://physics.nist.gov/cuu/Constants/",
+}
 
 
 def _doc() -> dict:
@@ -69,40 +79,113 @@ def _doc() -> dict:
         "kind": "unreviewed manuscript",
         "sha256": hashlib.sha256(text).hexdigest(),
         "claims": [
-            {"id": "900-c01", "quote": "Attosecond light pulses resolve the motion of electrons inside atoms [1].",
-             "statement": "Attosecond pulses resolve electron motion in atoms.", "claim_type": "empirical",
-             "status": "established", "confidence": 0.9, "rationale": "Textbook attosecond physics; see the review.",
-             "cites": ["1"], "evidence": [{"stance": "supports", "work": CORKUM, "note": "Review of attosecond measurements."}]},
-            {"id": "900-c02", "quote": "The Bohr radius sets the length scale of atomic physics [2].",
-             "statement": "The Bohr radius is the length scale of atomic physics.", "claim_type": "definitional",
-             "status": "supported", "rationale": "Standard textbook statement.",
-             "evidence": [{"stance": "supports", "work": SAKURAI, "note": "Textbook definition."},
-                          {"stance": "context", "bibliography": "2", "note": "The document's own reference."}]},
-            {"id": "900-c03", "quote": "Coherence of the electrons involved can be converted into entanglement [3].",
-             "statement": "Electron coherence can be converted into entanglement.", "claim_type": "theoretical",
-             "status": "speculative", "rationale": "Shown for abstract systems, not for these electrons.",
-             "evidence": [{"stance": "context", "work": STRELTSOV, "note": "General theorem."}]},
-            {"id": "900-c04", "quote": "These results need independent confirmation.", "occurrence": 1,
-             "statement": "The results need confirmation.", "claim_type": "methodological", "status": "unsupported",
-             "rationale": "Nothing backs it."},
-            {"id": "900-c05", "quote": "Shorter pulses will open new measurements of electron correlation in molecules [1].",
-             "statement": "Shorter pulses will open new measurements.", "claim_type": "forecast", "status": "contradicted",
-             "rationale": "Contradicted (for the test).",
-             "evidence": [{"stance": "contradicts", "work": {**CORKUM, "doi": "10.1038/NPHYS620", "title": None}, "note": "Same DOI, other case."},
-                          {"stance": "context", "work": NIST, "note": "Constants."}]},
-            {"id": "900-c06", "quote": "The photon energy of a pulse follows from its carrier frequency:",
-             "statement": "Photon energy follows from frequency.", "claim_type": "theoretical", "status": "no physical basis",
-             "rationale": "For the test only.", "evidence": [{"stance": "contradicts", "work": SAKURAI, "note": "E = ħω."}]},
-            {"id": "900-c07", "quote": "These results need independent confirmation.", "occurrence": 2,
-             "statement": "Still not assessed.", "status": "not assessed"},
+            {
+                "id": "900-c01",
+                "quote": "Attosecond light pulses resolve the motion of electrons inside atoms [1].",
+                "statement": "Attosecond pulses resolve electron motion in atoms.",
+                "claim_type": "empirical",
+                "status": "established",
+                "confidence": 0.9,
+                "rationale": "Textbook attosecond physics; see the review.",
+                "cites": ["1"],
+                "evidence": [
+                    {
+                        "stance": "supports",
+                        "work": CORKUM,
+                        "note": "Review of attosecond measurements.",
+                    }
+                ],
+            },
+            {
+                "id": "900-c02",
+                "quote": "The Bohr radius sets the length scale of atomic physics [2].",
+                "statement": "The Bohr radius is the length scale of atomic physics.",
+                "claim_type": "definitional",
+                "status": "supported",
+                "rationale": "Standard textbook statement.",
+                "evidence": [
+                    {"stance": "supports", "work": SAKURAI, "note": "Textbook definition."},
+                    {
+                        "stance": "context",
+                        "bibliography": "2",
+                        "note": "The document's own reference.",
+                    },
+                ],
+            },
+            {
+                "id": "900-c03",
+                "quote": "Coherence of the electrons involved can be converted into entanglement [3].",
+                "statement": "Electron coherence can be converted into entanglement.",
+                "claim_type": "theoretical",
+                "status": "speculative",
+                "rationale": "Shown for abstract systems, not for these electrons.",
+                "evidence": [{"stance": "context", "work": STRELTSOV, "note": "General theorem."}],
+            },
+            {
+                "id": "900-c04",
+                "quote": "These results need independent confirmation.",
+                "occurrence": 1,
+                "statement": "The results need confirmation.",
+                "claim_type": "methodological",
+                "status": "unsupported",
+                "rationale": "Nothing backs it.",
+            },
+            {
+                "id": "900-c05",
+                "quote": "Shorter pulses will open new measurements of electron correlation in molecules [1].",
+                "statement": "Shorter pulses will open new measurements.",
+                "claim_type": "forecast",
+                "status": "contradicted",
+                "rationale": "Contradicted (for the test).",
+                "evidence": [
+                    {
+                        "stance": "contradicts",
+                        "work": {**CORKUM, "doi": "10.1038/NPHYS620", "title": None},
+                        "note": "Same DOI, other case.",
+                    },
+                    {"stance": "context", "work": NIST, "note": "Constants."},
+                ],
+            },
+            {
+                "id": "900-c06",
+                "quote": "The photon energy of a pulse follows from its carrier frequency:",
+                "statement": "Photon energy follows from frequency.",
+                "claim_type": "theoretical",
+                "status": "no physical basis",
+                "rationale": "For the test only.",
+                "evidence": [{"stance": "contradicts", "work": SAKURAI, "note": "E = ħω."}],
+            },
+            {
+                "id": "900-c07",
+                "quote": "These results need independent confirmation.",
+                "occurrence": 2,
+                "statement": "Still not assessed.",
+                "status": "not assessed",
+            },
         ],
-        "equations": [{"id": "900-eq01", "label": "1", "latex": r"a_0 = \frac{\lambda_e}{\alpha}",
-                       "quote": r"$$a_0 = \frac{\lambda_e}{\alpha}. \quad (1)$$"}],
+        "equations": [
+            {
+                "id": "900-eq01",
+                "label": "1",
+                "latex": r"a_0 = \frac{\lambda_e}{\alpha}",
+                "quote": r"$$a_0 = \frac{\lambda_e}{\alpha}. \quad (1)$$",
+            }
+        ],
         "bibliography": [
-            {"id": "900-ref01", "label": "1", "quote": "Corkum, P.B. & Krausz, F. (2007). Attosecond science.", **CORKUM,
-             "citation_status": "verified"},
+            {
+                "id": "900-ref01",
+                "label": "1",
+                "quote": "Corkum, P.B. & Krausz, F. (2007). Attosecond science.",
+                **CORKUM,
+                "citation_status": "verified",
+            },
             {"id": "900-ref02", "label": "2", "quote": "Sakurai, J.J. (1994).", **SAKURAI},
-            {"id": "900-ref03", "label": "3", "quote": "Measuring quantum coherence with entanglement. arXiv:1502.05876", **STRELTSOV},
+            {
+                "id": "900-ref03",
+                "label": "3",
+                "quote": "Measuring quantum coherence with entanglement. arXiv:1502.05876",
+                **STRELTSOV,
+            },
             {"id": "900-ref04", "label": "4", "quote": "NIST. Fundamental physical constants."},
         ],
     }
@@ -111,9 +194,7 @@ def _doc() -> dict:
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory) -> Path:
     """A small database built by the real loader and build code (with the machine checks)."""
-    from claimkb.build import write_database
-    from claimkb.cli import run_checks
-    from claimkb.load import load_knowledge_base
+    from claimkb.build import build
 
     base = tmp_path_factory.mktemp("small")
     data = base / "data"
@@ -121,10 +202,11 @@ def small_db(tmp_path_factory) -> Path:
     (data / "sources").mkdir()
     shutil.copy(ROOT / "data" / "vocabulary.yaml", data / "vocabulary.yaml")
     shutil.copy(FIXTURE_TEXT, data / "sources" / "900_export.txt")
-    (data / "documents" / "900_export.yaml").write_text(yaml.safe_dump(_doc(), sort_keys=False, allow_unicode=True), encoding="utf-8")
-    kb = load_knowledge_base(data)
+    (data / "documents" / "900_export.yaml").write_text(
+        yaml.safe_dump(_doc(), sort_keys=False, allow_unicode=True), encoding="utf-8"
+    )
     db = base / "small.db"
-    write_database(kb, db, run_checks(kb))
+    build(data, db, workers=1)
     return db
 
 
@@ -209,12 +291,25 @@ def _reviews_from_triples(triples: list[tuple[str, str, str]]) -> dict[str, dict
 def test_claimreview_expands_to_the_claims_and_ratings(which, small_db, request, tmp_path):
     db = small_db if which == "small" else request.getfixturevalue("built_db")
     out = tmp_path / "reviews.jsonld"
-    code, _, err = run_export("claimreview", "--db", str(db), "--out", str(out), "--date", "2026-01-02", "--publisher", "Test KB")
+    code, _, err = run_export(
+        "claimreview",
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "--date",
+        "2026-01-02",
+        "--publisher",
+        "Test KB",
+    )
     assert code == 0, err
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert isinstance(doc["@context"], dict)  # embedded: expands offline
     reviews = _reviews_from_triples(_triples(doc))
-    claims = rows(db, "select c.*, d.title from claims c join documents d on d.id = c.document_id where c.status != 'not assessed'")
+    claims = rows(
+        db,
+        "select c.*, d.title from claims c join documents d on d.id = c.document_id where c.status != 'not assessed'",
+    )
     ranks = {r["term"]: r["rank"] for r in rows(db, "select term, rank from evidence_statuses")}
     assert set(reviews) == {c["id"] for c in claims}
     for c in claims:
@@ -231,13 +326,17 @@ def test_claimreview_expands_to_the_claims_and_ratings(which, small_db, request,
     if which == "small":
         # the scale end to end: established is best, no physical basis worst
         assert reviews["900-c01"]["value"] == 6 and reviews["900-c06"]["value"] == 1
-        assert reviews["900-c02"]["citations"] == 1  # the own-bibliography evidence is not an external work
+        assert (
+            reviews["900-c02"]["citations"] == 1
+        )  # the own-bibliography evidence is not an external work
         assert reviews["900-c05"]["citations"] == 2
         assert "900-c07" not in reviews
 
 
 def test_claimreview_remote_context_with_a_local_loader(small_db):
-    code, out, err = run_export("claimreview", "--db", str(small_db), "--date", "2026-01-02", "--context", "remote")
+    code, out, err = run_export(
+        "claimreview", "--db", str(small_db), "--date", "2026-01-02", "--context", "remote"
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert doc["@context"] == "https://schema.org"
@@ -245,29 +344,55 @@ def test_claimreview_remote_context_with_a_local_loader(small_db):
 
     def loader(url, options=None):  # a minimal schema.org context, served locally
         served.append(url)
-        return {"contextUrl": None, "documentUrl": url, "document": {"@context": {"@vocab": SO, "url": {"@id": SO + "url", "@type": "@id"}, "sameAs": {"@id": SO + "sameAs", "@type": "@id"}}}}
+        return {
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": {
+                "@context": {
+                    "@vocab": SO,
+                    "url": {"@id": SO + "url", "@type": "@id"},
+                    "sameAs": {"@id": SO + "sameAs", "@type": "@id"},
+                }
+            },
+        }
 
     reviews = _reviews_from_triples(_triples(doc, loader))
     assert served and served[0].startswith("https://schema.org")
-    embedded = json.loads(run_export("claimreview", "--db", str(small_db), "--date", "2026-01-02")[1])
+    embedded = json.loads(
+        run_export("claimreview", "--db", str(small_db), "--date", "2026-01-02")[1]
+    )
     assert reviews == _reviews_from_triples(_triples(embedded))
     assert len(reviews) == 6
 
 
 def test_claimreview_document_metadata(small_db):
-    doc = json.loads(run_export("claimreview", "--db", str(small_db), "--date", "2026-01-02", "--base-url", "https://kb.example/claimkb/")[1])
+    doc = json.loads(
+        run_export(
+            "claimreview",
+            "--db",
+            str(small_db),
+            "--date",
+            "2026-01-02",
+            "--base-url",
+            "https://kb.example/claimkb/",
+        )[1]
+    )
     r = next(g for g in doc["@graph"] if g["identifier"] == "900-c01")
     assert r["url"] == "https://kb.example/claimkb/claims/900-c01"
     work = r["itemReviewed"]["appearance"]
     assert work["@type"] == "CreativeWork" and work["url"] == "https://example.org/article"
-    assert work["author"] == [{"@type": "Person", "name": "Test Author", "familyName": "Author", "givenName": "Test"}]
+    assert work["author"] == [
+        {"@type": "Person", "name": "Test Author", "familyName": "Author", "givenName": "Test"}
+    ]
     assert "claimkb:900_export" in work["identifier"]
     assert r["itemReviewed"]["firstAppearance"] == work
     assert r["citation"][0]["sameAs"] == ["https://doi.org/10.1038/nphys620"]
 
 
 def test_claimreview_bad_date_is_a_clear_error(small_db):
-    r = CliRunner().invoke(cli, ["export", "claimreview", "--db", str(small_db), "--date", "2026-13-45"])
+    r = CliRunner().invoke(
+        cli, ["export", "claimreview", "--db", str(small_db), "--date", "2026-13-45"]
+    )
     assert r.exit_code == 2 and "YYYY-MM-DD" in r.output and "Traceback" not in r.output
 
 
@@ -330,7 +455,13 @@ def test_bibtex_parses_back(which, small_db, request):
 @pytest.mark.parametrize("which", ["small", "real"])
 def test_csl_json_renders_with_citeproc(which, small_db, request):
     import citeproc
-    from citeproc import Citation, CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+    from citeproc import (
+        Citation,
+        CitationItem,
+        CitationStylesBibliography,
+        CitationStylesStyle,
+        formatter,
+    )
     from citeproc import types as csl_types
     from citeproc.source.json import CiteProcJSON
 
@@ -379,7 +510,7 @@ def _db_tables(db: Path) -> dict[str, list[dict]]:
 
 @pytest.mark.parametrize("which", ["small", "real"])
 def test_jsonl_round_trip(which, small_db, request):
-    from claimkb.schema import TABLES
+    from claimkb.build.schema import TABLES
 
     db = small_db if which == "small" else request.getfixturevalue("built_db")
     code, text, err = run_export("jsonl", "--db", str(db))
@@ -391,7 +522,9 @@ def test_jsonl_round_trip(which, small_db, request):
         got.setdefault(obj["table"], []).append(obj["row"])
     expected = _db_tables(db)
     assert {t.name for t in TABLES} <= set(expected)
-    assert not {"facet_counts", "document_facet_counts"} & set(expected)  # derived counts are not exported
+    assert not {"facet_counts", "document_facet_counts"} & set(
+        expected
+    )  # derived counts are not exported
     assert not any(t.endswith(("_fts", "_fts_data", "_fts_idx")) for t in expected)
     for t, rs in expected.items():
         assert got.get(t, []) == rs, t
@@ -400,7 +533,9 @@ def test_jsonl_round_trip(which, small_db, request):
     try:
         for t in TABLES:
             raw = conn.execute(f"select * from [{t.name}]").fetchall()
-            assert sorted(map(repr, raw)) == sorted(repr(tuple(r.values())) for r in got.get(t.name, [])), t.name
+            assert sorted(map(repr, raw)) == sorted(
+                repr(tuple(r.values())) for r in got.get(t.name, [])
+            ), t.name
     finally:
         conn.close()
 
@@ -431,11 +566,17 @@ def test_csv_round_trip(which, target, small_db, request, tmp_path):
     for t, rs in expected.items():
         reader = csv.reader(io.StringIO(files[f"{t}.csv"].decode("utf-8"), newline=""))
         header, *body = list(reader)
-        cols = [c["name"] for c in next(r for r in package["resources"] if r["name"] == t)["schema"]["fields"]]
+        cols = [
+            c["name"]
+            for c in next(r for r in package["resources"] if r["name"] == t)["schema"]["fields"]
+        ]
         assert header == cols
         assert body == [[_csv_value(r[c]) for c in header] for r in rs], t
         # typed read-back through the data package's field types
-        types = {f["name"]: f["type"] for f in next(r for r in package["resources"] if r["name"] == t)["schema"]["fields"]}
+        types = {
+            f["name"]: f["type"]
+            for f in next(r for r in package["resources"] if r["name"] == t)["schema"]["fields"]
+        }
         for raw_row, db_row in zip(body, rs):
             for c, v in zip(header, raw_row):
                 want = db_row[c]
@@ -461,7 +602,12 @@ def test_zip_is_reproducible(small_db, tmp_path):
 
 def test_missing_database_is_a_clear_error(tmp_path):
     code, out, err = run_export("jsonl", "--db", str(tmp_path / "none.db"))
-    assert code == 1 and "does not exist" in err and "claimkb build" in err and "Traceback" not in err + out
+    assert (
+        code == 1
+        and "does not exist" in err
+        and "claimkb build" in err
+        and "Traceback" not in err + out
+    )
 
 
 def test_not_a_database(tmp_path):

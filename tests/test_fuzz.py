@@ -9,16 +9,21 @@ import shutil
 from pathlib import Path
 
 import pytest
+from claimkb.ingest.anchor import AnchorError, SourceText, normalize
+from claimkb.ingest.load import parse_document
+from support import load_kb
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from claimkb import synth
-from claimkb.anchor import AnchorError, SourceText, normalize
-from claimkb.load import load_knowledge_base, parse_document
+from claimkb.bench import synth
 from claimkb.problems import DataError, Problem
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 # --------------------------------------------------------------------------- a small valid corpus
 
@@ -64,12 +69,20 @@ def _mutate(text: str, rng: random.Random, n: int) -> str:
         if op == 0 and len(lines) > 1:
             del lines[i]
         elif op == 1:
-            lines.insert(i, lines[rng.randrange(len(lines))])  # duplicate a line: duplicate keys, bad ids
+            lines.insert(
+                i, lines[rng.randrange(len(lines))]
+            )  # duplicate a line: duplicate keys, bad ids
         elif op == 2:
             lines[i] = " " * rng.randrange(1, 5) + lines[i]  # indentation
         elif op == 3 and lines[i]:
             j = rng.randrange(len(lines[i]))
-            lines[i] = lines[i][:j] + rng.choice([":", "- ", '"', "'", "{", "[", "#", "&a ", "*a", "!!", "\t", "é", "\x00", "%"]) + lines[i][j:]
+            lines[i] = (
+                lines[i][:j]
+                + rng.choice(
+                    [":", "- ", '"', "'", "{", "[", "#", "&a ", "*a", "!!", "\t", "é", "\x00", "%"]
+                )
+                + lines[i][j:]
+            )
         elif op == 4 and lines[i]:
             j = rng.randrange(len(lines[i]))
             lines[i] = lines[i][:j]  # truncate a line
@@ -77,11 +90,28 @@ def _mutate(text: str, rng: random.Random, n: int) -> str:
             k = rng.randrange(len(lines))
             lines[i], lines[k] = lines[k], lines[i]
         elif op == 6:
-            lines[i] = re.sub(r"status: .*", rng.choice(["status: established", "status: supported", "status: bogus", "status: 3"]), lines[i])
+            lines[i] = re.sub(
+                r"status: .*",
+                rng.choice(
+                    ["status: established", "status: supported", "status: bogus", "status: 3"]
+                ),
+                lines[i],
+            )
         elif op == 7:
-            lines[i] = re.sub(r"(syn\d+-c\d+)", lambda m: m.group(1)[:-1] + rng.choice("0123456789x"), lines[i])
+            lines[i] = re.sub(
+                r"(syn\d+-c\d+)", lambda m: m.group(1)[:-1] + rng.choice("0123456789x"), lines[i]
+            )
         else:
-            lines[i] = re.sub(r"quote: \"(.*)\"", lambda m: 'quote: "' + m.group(1)[: max(1, len(m.group(1)) // 2)] + rng.choice(["", " zz", "\\n", "  "]) + '"', lines[i])
+            lines[i] = re.sub(
+                r"quote: \"(.*)\"",
+                lambda m: (
+                    'quote: "'
+                    + m.group(1)[: max(1, len(m.group(1)) // 2)]
+                    + rng.choice(["", " zz", "\\n", "  "])
+                    + '"'
+                ),
+                lines[i],
+            )
     return "\n".join(lines)
 
 
@@ -90,9 +120,11 @@ def _mutate(text: str, rng: random.Random, n: int) -> str:
 def test_mutated_document_gives_clear_problems_or_loads(corpus, tmp_path_factory, seed, n):
     data = _fresh_copy(corpus, tmp_path_factory.getbasetemp() / "mut")
     path = data / "documents" / "syn0000000.yaml"
-    path.write_text(_mutate(path.read_text(encoding="utf-8"), random.Random(seed), n), encoding="utf-8")
+    path.write_text(
+        _mutate(path.read_text(encoding="utf-8"), random.Random(seed), n), encoding="utf-8"
+    )
     try:
-        kb = load_knowledge_base(data)
+        kb = load_kb(data)
     except DataError as e:
         _assert_clear(e.problems, "syn0000000.yaml")
         assert "nothing was written" in e.report()
@@ -101,25 +133,42 @@ def test_mutated_document_gives_clear_problems_or_loads(corpus, tmp_path_factory
 
 
 YAML_TOKENS = st.lists(
-    st.sampled_from(list("ab: -\n\t\"'{}[],#&*!|>?%@`\\é0123456789") + ["id: ", "claims:", "\n  - ", "quote", "  ", "&x ", "*x", "<<: ", "!!str ", "? ", "---\n", "2001-01-01", "~", "yes"]),
+    st.sampled_from(
+        list("ab: -\n\t\"'{}[],#&*!|>?%@`\\é0123456789")
+        + [
+            "id: ",
+            "claims:",
+            "\n  - ",
+            "quote",
+            "  ",
+            "&x ",
+            "*x",
+            "<<: ",
+            "!!str ",
+            "? ",
+            "---\n",
+            "2001-01-01",
+            "~",
+            "yes",
+        ]
+    ),
     max_size=60,
 ).map("".join)
 
 
 @FUZZ
 @given(text=YAML_TOKENS)
-def test_fast_yaml_loader_agrees_with_pyyaml_on_random_text(text):
+def test_yaml_reader_agrees_with_pyyaml_on_random_text(text):
     import yaml
-
-    from claimkb.yamlfile import _load
+    from claimkb.ingest.yamlfile import YamlFile, YamlSyntaxError
 
     try:
         expected = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError:
-        with pytest.raises(yaml.YAMLError):
-            _load(text)
+        with pytest.raises(YamlSyntaxError):
+            YamlFile(text)
     else:
-        assert _load(text)[0] == expected
+        assert YamlFile(text).data == expected
 
 
 @FUZZ
@@ -148,7 +197,9 @@ def test_random_bytes_never_raise(tmp_path_factory, blob):
     assert all(isinstance(p, Problem) and p.message for p in problems)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_build_with_bad_input_writes_nothing(corpus, tmp_path_factory, seed):
     """`claimkb build` on a broken corpus exits 1 with problems and leaves the previous database byte-identical."""

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import load_kb
 
-from claimkb.load import load_knowledge_base
 from claimkb.problems import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,32 +82,115 @@ def line_of(text: str, needle: str, nth: int = 1) -> int:
 def problems_for(tmp_path: Path, yaml_text: str, source: str = SOURCE) -> list:
     data = make_data(tmp_path, yaml_text, source)
     with pytest.raises(DataError) as e:
-        load_knowledge_base(data)
+        load_kb(data)
     return e.value.problems
 
 
 def test_good_fixture_loads(tmp_path):
-    kb = load_knowledge_base(make_data(tmp_path))
+    kb = load_kb(make_data(tmp_path))
     (ld,) = kb.documents
     a = ld.anchors["doc1-c02"]
-    assert ld.text[a.start : a.end].startswith("Measuring one particle therefore instantaneously\ninfluences")
+    assert ld.text[a.start : a.end].startswith(
+        "Measuring one particle therefore instantaneously\ninfluences"
+    )
 
 
 CASES = {
     # name: (mutation of the good YAML, text on the expected line, expected message part, expected hint part)
-    "yaml syntax": (lambda y: y.replace("    statement: The Bohr radius", "    statement: [The Bohr radius"), "claim_type: empirical", "YAML syntax error", "syntax"),
-    "unknown key": (lambda y: y.replace("    statement: A measurement", "    statment: A measurement"), "statment:", "unknown key `statment`", "did you mean `statement`"),
-    "wrong type": (lambda y: y.replace("kind: unreviewed manuscript", "kind: unreviewed manuscript\nyear: nineteen"), "year: nineteen", "valid integer", "expected type"),
-    "unknown status label": (lambda y: y.replace("status: established", "status: proven"), "status: proven", "unknown label 'proven'", "'established'"),
-    "missing key": (lambda y: y.replace("    statement: A measurement on one entangled particle instantly influences the other.\n", ""), "- id: doc1-c02", "missing required key `statement`", "add `statement:`"),
-    "duplicate id": (lambda y: y.replace("id: doc1-c02", "id: doc1-c01"), ("- id: doc1-c01", 2), "duplicate id 'doc1-c01'", "unique"),
-    "duplicate key": (lambda y: y.replace("    claim_type: theoretical", "    claim_type: theoretical\n    claim_type: empirical"), "claim_type: empirical\n    status: not", "given twice", "keep only one"),
-    "dangling citation": (lambda y: y.replace('cites: ["1"]', 'cites: ["7"]'), '"7"', "cites bibliography label '7'", "use one of: 1"),
-    "dangling link": (lambda y: y.replace("to: doc1-c01", "to: doc1-c99"), "to: doc1-c99", "links to 'doc1-c99'", "did you mean"),
-    "evidence about missing record": (lambda y: y + "evidence:\n  - about: doc1-c77\n    stance: context\n    note: n\n    work: {url: 'https://example.org/x'}\n", "about: doc1-c77", "evidence is about 'doc1-c77'", "id of a claim"),
-    "quote not found": (lambda y: y.replace("quote: The Bohr radius is about 0.0529 nm", "quote: The Bohr radius is roughly 0.0529 nm"), "quote: The Bohr radius is roughly", "quote not found", "closest passage"),
-    "quote ambiguous": (lambda y: y.replace("quote: Measuring one particle therefore instantaneously influences the other.", "quote: the"), "quote: the", "occurs", "occurrence"),
-    "sha256 mismatch": (lambda y: y.replace(y.split("sha256: ")[1][:64], "a" * 64), "sha256:", "sha256 of", "byte-identical"),
+    "yaml syntax": (
+        lambda y: y.replace("    statement: The Bohr radius", "    statement: [The Bohr radius"),
+        "claim_type: empirical",
+        "YAML syntax error",
+        "syntax",
+    ),
+    "unknown key": (
+        lambda y: y.replace("    statement: A measurement", "    statment: A measurement"),
+        "statment:",
+        "unknown key `statment`",
+        "did you mean `statement`",
+    ),
+    "wrong type": (
+        lambda y: y.replace(
+            "kind: unreviewed manuscript", "kind: unreviewed manuscript\nyear: nineteen"
+        ),
+        "year: nineteen",
+        "valid integer",
+        "expected type",
+    ),
+    "unknown status label": (
+        lambda y: y.replace("status: established", "status: proven"),
+        "status: proven",
+        "unknown label 'proven'",
+        "'established'",
+    ),
+    "missing key": (
+        lambda y: y.replace(
+            "    statement: A measurement on one entangled particle instantly influences the other.\n",
+            "",
+        ),
+        "- id: doc1-c02",
+        "missing required key `statement`",
+        "add `statement:`",
+    ),
+    "duplicate id": (
+        lambda y: y.replace("id: doc1-c02", "id: doc1-c01"),
+        ("- id: doc1-c01", 2),
+        "duplicate id 'doc1-c01'",
+        "unique",
+    ),
+    "duplicate key": (
+        lambda y: y.replace(
+            "    claim_type: theoretical", "    claim_type: theoretical\n    claim_type: empirical"
+        ),
+        "claim_type: empirical\n    status: not",
+        "given twice",
+        "keep only one",
+    ),
+    "dangling citation": (
+        lambda y: y.replace('cites: ["1"]', 'cites: ["7"]'),
+        '"7"',
+        "cites bibliography label '7'",
+        "use one of: 1",
+    ),
+    "dangling link": (
+        lambda y: y.replace("to: doc1-c01", "to: doc1-c99"),
+        "to: doc1-c99",
+        "links to 'doc1-c99'",
+        "did you mean",
+    ),
+    "evidence about missing record": (
+        lambda y: (
+            y
+            + "evidence:\n  - about: doc1-c77\n    stance: context\n    note: n\n    work: {url: 'https://example.org/x'}\n"
+        ),
+        "about: doc1-c77",
+        "evidence is about 'doc1-c77'",
+        "id of a claim",
+    ),
+    "quote not found": (
+        lambda y: y.replace(
+            "quote: The Bohr radius is about 0.0529 nm",
+            "quote: The Bohr radius is roughly 0.0529 nm",
+        ),
+        "quote: The Bohr radius is roughly",
+        "quote not found",
+        "closest passage",
+    ),
+    "quote ambiguous": (
+        lambda y: y.replace(
+            "quote: Measuring one particle therefore instantaneously influences the other.",
+            "quote: the",
+        ),
+        "quote: the",
+        "occurs",
+        "occurrence",
+    ),
+    "sha256 mismatch": (
+        lambda y: y.replace(y.split("sha256: ")[1][:64], "a" * 64),
+        "sha256:",
+        "sha256 of",
+        "byte-identical",
+    ),
 }
 
 
@@ -132,15 +215,22 @@ def test_missing_source_file(tmp_path):
     data = make_data(tmp_path)
     (data / "sources" / "doc1.txt").unlink()
     with pytest.raises(DataError) as e:
-        load_knowledge_base(data)
+        load_kb(data)
     (p,) = [p for p in e.value.problems if "is missing" in p.message]
-    assert p.file.endswith("doc1.yaml") and p.line == line_of((data / "documents" / "doc1.yaml").read_text(), "sha256:")
+    assert p.file.endswith("doc1.yaml") and p.line == line_of(
+        (data / "documents" / "doc1.yaml").read_text(), "sha256:"
+    )
     assert "byte-identical" in p.hint
 
 
 def test_all_problems_are_reported_in_one_run(tmp_path):
     sha = hashlib.sha256(SOURCE.encode()).hexdigest()
-    bad = good_yaml().replace("{sha}", sha).replace("status: established", "status: proven").replace("to: doc1-c01", "to: nowhere")
+    bad = (
+        good_yaml()
+        .replace("{sha}", sha)
+        .replace("status: established", "status: proven")
+        .replace("to: doc1-c01", "to: nowhere")
+    )
     bad = bad.replace("quote: Measuring one", "quote: Measurin one")
     problems = problems_for(tmp_path, bad)
     # the pydantic error stops the document before anchoring; fix it and the rest appears
@@ -152,7 +242,13 @@ def test_all_problems_are_reported_in_one_run(tmp_path):
 
 
 def _run_cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "claimkb", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "claimkb", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cli_build_fails_cleanly_and_keeps_the_old_database(tmp_path):
@@ -212,8 +308,9 @@ def test_unknown_latex_macro_is_a_build_error_at_the_latex_line(tmp_path):
 
 
 def test_equation_mathml_is_stored(tmp_path):
-    from claimkb.build import write_database
     import sqlite3
+
+    from claimkb.build import build
 
     sha = hashlib.sha256(SOURCE.encode()).hexdigest()
     y = good_yaml().replace("{sha}", sha) + (
@@ -223,9 +320,10 @@ def test_equation_mathml_is_stored(tmp_path):
         "    latex: a_0 = \\frac{\\hbar^2}{m_e e^2}\n"
     )
     data = make_data(tmp_path, y)
-    kb = load_knowledge_base(data)
-    write_database(kb, tmp_path / "kb.db")
-    mathml = sqlite3.connect(tmp_path / "kb.db").execute("select mathml from equations").fetchone()[0]
+    build(data, tmp_path / "kb.db")
+    mathml = (
+        sqlite3.connect(tmp_path / "kb.db").execute("select mathml from equations").fetchone()[0]
+    )
     assert mathml.startswith("<math") and "<mfrac>" in mathml
 
 
@@ -242,8 +340,10 @@ def test_a_broken_document_does_not_make_links_into_it_look_dangling(tmp_path):
     doc1 = data / "documents" / "doc1.yaml"
     doc1.write_text(doc1.read_text().replace("status: established", "status: proven"))
     with pytest.raises(DataError) as e:
-        load_knowledge_base(data)
+        load_kb(data)
     messages = [p.message for p in e.value.problems]
     assert any("unknown label 'proven'" in m for m in messages)
     assert not any("'doc1-c01'" in m for m in messages), messages  # exists in the broken file
-    assert any("links to 'doc1-c99'" in m for m in messages), messages  # exists nowhere: still reported
+    assert any("links to 'doc1-c99'" in m for m in messages), (
+        messages
+    )  # exists nowhere: still reported

@@ -4,17 +4,21 @@ import json
 from pathlib import Path
 
 import pytest
+from claimkb.model import document_schema_text
+from claimkb.ingest.load import load_vocabulary
 from pydantic import BaseModel, ValidationError
 
 from claimkb import model
-from claimkb.jsonschema import document_schema_text
-from claimkb.load import load_vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _models():
-    return [v for v in vars(model).values() if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ == model.__name__]
+    return [
+        v
+        for v in vars(model).values()
+        if isinstance(v, type) and issubclass(v, BaseModel) and v.__module__ == model.__name__
+    ]
 
 
 @pytest.mark.parametrize("cls", _models(), ids=lambda c: c.__name__)
@@ -37,8 +41,12 @@ def test_evidence_needs_a_locatable_source():
     with pytest.raises(ValidationError):
         model.Evidence.model_validate({"stance": "supports", "note": "n"})
     with pytest.raises(ValidationError):
-        model.Evidence.model_validate({"stance": "supports", "note": "n", "work": {"title": "no identifier"}})
-    ok = model.Evidence.model_validate({"stance": "supports", "note": "n", "work": {"doi": "10.1038/nphys620"}})
+        model.Evidence.model_validate(
+            {"stance": "supports", "note": "n", "work": {"title": "no identifier"}}
+        )
+    ok = model.Evidence.model_validate(
+        {"stance": "supports", "note": "n", "work": {"doi": "10.1038/nphys620"}}
+    )
     assert ok.work.doi == "10.1038/nphys620"
 
 
@@ -51,7 +59,13 @@ def test_vocabulary_file_matches_the_model():
     vocab, problems = load_vocabulary(ROOT / "data" / "vocabulary.yaml")
     assert vocab is not None and not problems, problems
     assert [t.term for t in sorted(vocab.evidence_status, key=lambda t: t.rank)] == [
-        "established", "supported", "speculative", "unsupported", "contradicted", "no physical basis", "not assessed",
+        "established",
+        "supported",
+        "speculative",
+        "unsupported",
+        "contradicted",
+        "no physical basis",
+        "not assessed",
     ]
 
 

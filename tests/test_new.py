@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from claimkb.ingest.anchor import SourceText
+from support import load_kb
 from click.testing import CliRunner
 
-from claimkb.anchor import SourceText
 from claimkb.cli import cli
-from claimkb.draft import citation_labels, extract_identifiers, isbn_check
-from claimkb.load import load_knowledge_base
+from claimkb.draft.analyze import citation_labels, extract_identifiers
+from claimkb.identifiers import isbn_problem
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "new"
@@ -79,7 +80,10 @@ def test_markdown_article(data, tmp_path):
     assert text.startswith("# yaml-language-server: $schema=../../schema/document.schema.json\n")
     assert "\n  - id: 900-c001\n" in text  # block style, sequences indented as in the curated files
     assert doc["title"] == "Attosecond Pulses and the Scales of Atomic Physics"
-    assert doc["received_from"] in ("tests/fixtures/new/article.md", "article.md")  # never an absolute path
+    assert doc["received_from"] in (
+        "tests/fixtures/new/article.md",
+        "article.md",
+    )  # never an absolute path
     assert_every_record_not_assessed(doc)
 
     # equations: label, LaTeX without the label, the $$...$$ quote
@@ -93,8 +97,12 @@ def test_markdown_article(data, tmp_path):
     # references: numbered entries with their identifiers pulled out
     refs = {b["label"]: b for b in doc["bibliography"]}
     assert list(refs) == ["1", "2", "3", "4"]
-    assert refs["1"]["id"] == "900-ref01" and refs["1"]["doi"] == "10.1038/nphys620" and "url" not in refs["1"]
-    assert refs["2"]["isbn"] == "0-201-53929-2"
+    assert (
+        refs["1"]["id"] == "900-ref01"
+        and refs["1"]["doi"] == "10.1038/nphys620"
+        and "url" not in refs["1"]
+    )
+    assert refs["2"]["isbn"] == "9780201539295"  # printed 0-201-53929-2: kept as ISBN-13
     assert refs["3"]["arxiv_id"] == "1502.05876"
     assert refs["4"]["url"] == "https://physics.nist.gov/cuu/Constants/"
     assert refs["1"]["quote"].startswith("Corkum, P.B. & Krausz, F. (2007). Attosecond science.")
@@ -113,34 +121,65 @@ def test_markdown_article(data, tmp_path):
         "These results need independent confirmation.",
     ]
     claims = {c["quote"]: c for c in doc["claims"]}
-    assert claims["Attosecond light pulses resolve the motion of electrons inside atoms [1]."]["cites"] == ["1"]
-    assert claims["Attosecond light pulses resolve the motion of electrons inside atoms [1]."]["section"] == "Abstract"
-    assert claims["Attosecond science has grown quickly since the first isolated pulses were measured [1–3]."]["cites"] == ["1", "2", "3"]
+    assert claims["Attosecond light pulses resolve the motion of electrons inside atoms [1]."][
+        "cites"
+    ] == ["1"]
+    assert (
+        claims["Attosecond light pulses resolve the motion of electrons inside atoms [1]."][
+            "section"
+        ]
+        == "Abstract"
+    )
+    assert claims[
+        "Attosecond science has grown quickly since the first isolated pulses were measured [1–3]."
+    ]["cites"] == ["1", "2", "3"]
     related = "It is related to the reduced Compton wavelength of the electron by the fine-structure constant [2, 4]:"
     assert claims[related]["cites"] == ["2", "4"]
-    assert claims[related]["statement"] == "It is related to the reduced Compton wavelength of the electron by the fine-structure constant:"
+    assert (
+        claims[related]["statement"]
+        == "It is related to the reduced Compton wavelength of the electron by the fine-structure constant:"
+    )
     all_quotes = " ".join(c["quote"] for c in doc["claims"])
-    for absent in ("Figure 1", "Keywords", "e-mail", "$$", "References", "Corkum", "## ", "Outlook"):
+    for absent in (
+        "Figure 1",
+        "Keywords",
+        "e-mail",
+        "$$",
+        "References",
+        "Corkum",
+        "## ",
+        "Outlook",
+    ):
         assert absent not in all_quotes
     # the sentence written twice: one candidate per occurrence, each saying which
-    twice = [c for c in doc["claims"] if c["quote"] == "These results need independent confirmation."]
+    twice = [
+        c for c in doc["claims"] if c["quote"] == "These results need independent confirmation."
+    ]
     assert [c.get("occurrence") for c in twice] == [1, 2]
     assert [c["section"] for c in twice] == ["1. Scales", "2. Outlook"]
 
     # the draft loads with the real loader, every quote anchored where the drafter found it
-    kb = load_knowledge_base(data)
+    kb = load_kb(data)
     (ld,) = kb.documents
     src = SourceText(raw.decode())
     for c in twice:
         start = ld.anchors[c["id"]].start
         assert start == src.find_all(c["quote"])[c["occurrence"] - 1][0]
-    assert ld.text[ld.anchors["900-eq02"].start : ld.anchors["900-eq02"].end] == r"$$E = \hbar \omega \quad (2)$$"
+    assert (
+        ld.text[ld.anchors["900-eq02"].start : ld.anchors["900-eq02"].end]
+        == r"$$E = \hbar \omega \quad (2)$$"
+    )
 
     # and builds with the real build: the database has every record, and the citation links
     conn = build(data, tmp_path)
     assert conn.execute("select count(*) from claims").fetchone()[0] == len(doc["claims"])
     assert conn.execute("select count(*) from equations").fetchone()[0] == 2
-    assert conn.execute("select count(*) from bibliography where doi is not null or isbn is not null or arxiv_id is not null or url is not null").fetchone()[0] == 4
+    assert (
+        conn.execute(
+            "select count(*) from bibliography where doi is not null or isbn is not null or arxiv_id is not null or url is not null"
+        ).fetchone()[0]
+        == 4
+    )
     cited = conn.execute(
         "select b.label from claim_citations cc join claims c on c.id = cc.claim_id join bibliography b on b.id = cc.bibliography_id where c.quote = ? order by b.label",
         (related,),
@@ -152,7 +191,15 @@ def test_markdown_article(data, tmp_path):
 
 
 def test_pdf_style_text(data, tmp_path):
-    r = new(str(PDF), "--id", "901_pdf", "--data", str(data), "--received-from", "shared/seeds/pdf_extract.txt")
+    r = new(
+        str(PDF),
+        "--id",
+        "901_pdf",
+        "--data",
+        str(data),
+        "--received-from",
+        "shared/seeds/pdf_extract.txt",
+    )
     assert r.exit_code == 0, r.output
     raw = PDF.read_bytes()
     assert (data / "sources" / "901_pdf.txt").read_bytes() == raw
@@ -174,7 +221,7 @@ def test_pdf_style_text(data, tmp_path):
         "Sakurai, J. J. Modern Quantum Mechanics, revised edition. Addison- Wesley, Reading, "
         "Massachusetts (1994). ISBN 0-201-53929-2."
     )
-    assert refs["1"]["isbn"] == "0-201-53929-2"
+    assert refs["1"]["isbn"] == "9780201539295"  # printed 0-201-53929-2: kept as ISBN-13
     assert refs["2"]["doi"] == "10.1038/nphys620"
     assert refs["3"]["doi"] == "10.1103/PhysRev.71.38" and "url" not in refs["3"]
 
@@ -182,23 +229,38 @@ def test_pdf_style_text(data, tmp_path):
     claims = {c["quote"]: c for c in doc["claims"]}
     snyder = "A quantized space-time was proposed by Snyder in 1947 (ref. 3), long before such measurements were possible."
     assert claims[snyder]["cites"] == ["3"]
-    assert claims["Both attosecond metrology and quantized space-time are far from this question (refs. 2 and 3)."]["cites"] == ["2", "3"]
-    oscillator = [q for q in claims if q.startswith("A quantum harmonic oscillator has equally spaced energy levels")]
+    assert claims[
+        "Both attosecond metrology and quantized space-time are far from this question (refs. 2 and 3)."
+    ]["cites"] == ["2", "3"]
+    oscillator = [
+        q
+        for q in claims
+        if q.startswith("A quantum harmonic oscillator has equally spaced energy levels")
+    ]
     assert len(oscillator) == 1 and claims[oscillator[0]]["cites"] == ["1"]
-    assert claims["The ground state energy is not zero but half a quantum, which is called the zero-point energy."]["section"] == "1 Introduction"
+    assert (
+        claims[
+            "The ground state energy is not zero but half a quantum, which is called the zero-point energy."
+        ]["section"]
+        == "1 Introduction"
+    )
     assert "2 Discussion" in {c.get("section") for c in doc["claims"]}
     all_quotes = " ".join(doc_c["quote"] for doc_c in doc["claims"])
     for absent in ("1 Introduction", "2 Discussion", "References", "hbar omega", "Sakurai, J. J."):
         assert absent not in all_quotes
 
     # quotes are written with single spaces; in the source they span line breaks, and still anchor
-    kb = load_knowledge_base(data)
+    kb = load_kb(data)
     (ld,) = kb.documents
     cid = claims[snyder]["id"]
     exact = ld.text[ld.anchors[cid].start : ld.anchors[cid].end]
     assert "\n" in exact and " ".join(exact.split()) == snyder
     ref1 = ld.text[ld.anchors[refs["1"]["id"]].start : ld.anchors[refs["1"]["id"]].end]
-    assert ref1.startswith("Sakurai") and ref1.endswith("ISBN 0-201-53929-2.") and "Addison-\n   Wesley" in ref1
+    assert (
+        ref1.startswith("Sakurai")
+        and ref1.endswith("ISBN 0-201-53929-2.")
+        and "Addison-\n   Wesley" in ref1
+    )
 
     conn = build(data, tmp_path)
     assert conn.execute("select count(*) from claims").fetchone()[0] == len(doc["claims"])
@@ -213,7 +275,15 @@ def test_pdf_style_text(data, tmp_path):
     [("000_743566680b31fb4b", 11, 16), ("001_245bb09855103021", 1, 0)],
 )
 def test_real_sources_draft_and_build(data, tmp_path, name, n_eq, n_refs):
-    r = new(str(ROOT / "data" / "sources" / f"{name}.txt"), "--id", name, "--data", str(data), "--prefix", "t" + name[:3])
+    r = new(
+        str(ROOT / "data" / "sources" / f"{name}.txt"),
+        "--id",
+        name,
+        "--data",
+        str(data),
+        "--prefix",
+        "t" + name[:3],
+    )
     assert r.exit_code == 0, r.output
     _, doc = draft_of(data, name)
     assert len(doc["equations"]) == n_eq and len(doc["bibliography"]) == n_refs
@@ -227,12 +297,18 @@ def test_real_sources_draft_and_build(data, tmp_path, name, n_eq, n_refs):
         cites = {c["quote"][:40]: c.get("cites") for c in doc["claims"]}
         assert cites["It has been shown earlier [11–14] that a"] == ["11", "12", "13", "14"]
         # the sentence cut by a page break ("phenom-" / "ena") is one candidate, de-hyphenated in the statement
-        cut = next(c for c in doc["claims"] if c["quote"].startswith("The dynamics of these states can lead to various phenom"))
+        cut = next(
+            c
+            for c in doc["claims"]
+            if c["quote"].startswith("The dynamics of these states can lead to various phenom")
+        )
         assert "phenomena at the supra-atomic level" in cut["statement"]
     else:
-        assert doc["equations"][0]["label"] == "3" and doc["equations"][0]["quote"] == "d ∂L = ∂L (3)"
+        assert (
+            doc["equations"][0]["label"] == "3" and doc["equations"][0]["quote"] == "d ∂L = ∂L (3)"
+        )
         assert "no reference list found" in r.stderr
-    kb = load_knowledge_base(data)
+    kb = load_kb(data)
     assert len(kb.documents[0].anchors) == len(doc["claims"]) + n_eq + n_refs
     build(data, tmp_path)
 
@@ -246,7 +322,9 @@ def test_refuses_to_overwrite_without_force(data):
     path.write_text(path.read_text(encoding="utf-8") + "# curated by hand\n", encoding="utf-8")
     r = new(str(MARKDOWN), "--id", "902_x", "--data", str(data))
     assert r.exit_code == 1 and "already exists" in r.stderr and "--force" in r.stderr
-    assert "Traceback" not in r.output and path.read_text(encoding="utf-8").endswith("# curated by hand\n")
+    assert "Traceback" not in r.output and path.read_text(encoding="utf-8").endswith(
+        "# curated by hand\n"
+    )
     r = new(str(MARKDOWN), "--id", "902_x", "--data", str(data), "--force")
     assert r.exit_code == 0 and not path.read_text(encoding="utf-8").endswith("# curated by hand\n")
 
@@ -270,7 +348,10 @@ def test_id_clash_with_another_document(data):
     assert new(str(MARKDOWN), "--id", "905_a", "--data", str(data), "--prefix", "p").exit_code == 0
     r = new(str(PDF), "--id", "905_b", "--data", str(data), "--prefix", "p")
     assert r.exit_code == 1 and "already used by 905_a.yaml" in r.stderr and "--prefix" in r.stderr
-    assert not (data / "documents" / "905_b.yaml").exists() and not (data / "sources" / "905_b.txt").exists()
+    assert (
+        not (data / "documents" / "905_b.yaml").exists()
+        and not (data / "sources" / "905_b.txt").exists()
+    )
 
 
 @pytest.mark.parametrize(
@@ -301,22 +382,35 @@ def test_clear_errors(data, tmp_path, setup, args, message):
 
 
 def test_citation_markers():
-    assert citation_labels("as shown [11] and [2–5], also [11, 15] and ref. 2") == ["11", "2", "3", "4", "5", "15"]
+    assert citation_labels("as shown [11] and [2–5], also [11, 15] and ref. 2") == [
+        "11",
+        "2",
+        "3",
+        "4",
+        "5",
+        "15",
+    ]
     assert citation_labels("see refs. 3 and 4; Ref. 7") == ["3", "4", "7"]
     assert citation_labels("the interval [a, b] and e^- [x]") == []
 
 
 def test_identifiers():
-    ids = extract_identifiers("X. (2019). Title. J. 1, 2. <https://doi.org/10.1098/rsta.2019.0371>.")
+    ids = extract_identifiers(
+        "X. (2019). Title. J. 1, 2. <https://doi.org/10.1098/rsta.2019.0371>."
+    )
     assert ids["doi"] == "10.1098/rsta.2019.0371" and ids["url"] is None and ids["problems"] == []
-    ids = extract_identifiers("Book. ISBN 978-0-201-53929-0 and arXiv:quant-ph/0101001v2, https://example.org/a_(b)).")
+    ids = extract_identifiers(
+        "Book. ISBN 978-0-201-53929-0 and arXiv:quant-ph/0101001v2, https://example.org/a_(b))."
+    )
     assert ids["arxiv_id"] == "quant-ph/0101001v2"
     assert ids["url"] == "https://example.org/a_(b)"
-    assert ids["isbn"] is None and "wrong check digit" in ids["problems"][0]
-    assert isbn_check("0201539292")  # Sakurai, Modern Quantum Mechanics (revised ed.), as printed in the book
-    assert isbn_check("9780201539295")  # the same ISBN in its 13-digit form
-    assert not isbn_check("9780201539290")  # wrong check digit
-    assert not isbn_check("044486361")  # nine digits (as printed in data/sources/000)
+    assert ids["isbn"] is None and "a digit is wrong" in ids["problems"][0]
+    # Sakurai, Modern Quantum Mechanics (revised ed.), as printed in the book: kept as ISBN-13
+    ids = extract_identifiers("Sakurai. Modern Quantum Mechanics. ISBN 0-201-53929-2.")
+    assert ids["isbn"] == "9780201539295" and ids["problems"] == []
+    assert isbn_problem("9780201539295") is None  # the same ISBN in its 13-digit form
+    assert isbn_problem("9780201539290")  # wrong check digit
+    assert "9 digits" in isbn_problem("044486361")  # nine digits (as printed in data/sources/000)
 
 
 def test_crlf_and_byte_order_mark(data, tmp_path):
@@ -327,9 +421,12 @@ def test_crlf_and_byte_order_mark(data, tmp_path):
     assert (data / "sources" / "907_crlf.txt").read_bytes() == src.read_bytes()
     _, doc = draft_of(data, "907_crlf")
     assert doc["title"] == "Attosecond Pulses and the Scales of Atomic Physics"
-    assert [e["latex"] for e in doc["equations"]] == [r"a_0 = \frac{\lambda_e}{\alpha}", r"E = \hbar \omega"]
+    assert [e["latex"] for e in doc["equations"]] == [
+        r"a_0 = \frac{\lambda_e}{\alpha}",
+        r"E = \hbar \omega",
+    ]
     assert len(doc["claims"]) == 10 and len(doc["bibliography"]) == 4
-    load_knowledge_base(data)
+    load_kb(data)
 
 
 # --------------------------------------------------------------------------- any text drafts into a valid file
@@ -338,17 +435,67 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 TOKENS = [
-    "The", "energy", "is", "conserved", "in", "every", "closed", "system", "we", "show", "that",
-    ".", ". ", ",", ":", " ", "  ", "\n", "\n\n", "\r\n", "\t", "[1]", "[2–3]", "[1, 4]", "ref. 2", "refs. 1 and 3",
-    "$$E = mc^2 \\quad (1)$$", "$$x$$", "E = m c^2   (2)\n", "(3)\n", "# Title\n", "## 1. Part\n",
-    "References\n", "Bibliography\n", "[1] A. Author, J. 1, 2 (2000). doi:10.1000/abc\n", "2. B. Author. ISBN 0-201-53929-2\n",
-    "- 3 C. Author. arXiv:1502.05876\n", "- D. Author https://example.org/x\n", "Figure 1. A caption.\n",
-    "Keywords: a, b.\n", "e.g.", "Phys. Rev. Lett. 1, 2", "phenom-\n\nena", "\u00e9", "\u2014", "\"", "'", "#", "*",
-    "Fig. 2", "ISBN 0 444 86361", "https://doi.org/10.10910.1351/x", "1 Introduction\n",
+    "The",
+    "energy",
+    "is",
+    "conserved",
+    "in",
+    "every",
+    "closed",
+    "system",
+    "we",
+    "show",
+    "that",
+    ".",
+    ". ",
+    ",",
+    ":",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\t",
+    "[1]",
+    "[2–3]",
+    "[1, 4]",
+    "ref. 2",
+    "refs. 1 and 3",
+    "$$E = mc^2 \\quad (1)$$",
+    "$$x$$",
+    "E = m c^2   (2)\n",
+    "(3)\n",
+    "# Title\n",
+    "## 1. Part\n",
+    "References\n",
+    "Bibliography\n",
+    "[1] A. Author, J. 1, 2 (2000). doi:10.1000/abc\n",
+    "2. B. Author. ISBN 0-201-53929-2\n",
+    "- 3 C. Author. arXiv:1502.05876\n",
+    "- D. Author https://example.org/x\n",
+    "Figure 1. A caption.\n",
+    "Keywords: a, b.\n",
+    "e.g.",
+    "Phys. Rev. Lett. 1, 2",
+    "phenom-\n\nena",
+    "\u00e9",
+    "\u2014",
+    '"',
+    "'",
+    "#",
+    "*",
+    "Fig. 2",
+    "ISBN 0 444 86361",
+    "https://doi.org/10.10910.1351/x",
+    "1 Introduction\n",
 ]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(st.lists(st.sampled_from(TOKENS), min_size=1, max_size=120))
 def test_any_text_gives_a_draft_that_loads(tmp_path_factory, tokens):
     text = "".join(tokens)
@@ -363,7 +510,7 @@ def test_any_text_gives_a_draft_that_loads(tmp_path_factory, tokens):
     src.write_text(text, encoding="utf-8", newline="")
     r = new(str(src), "--id", "908_h", "--data", str(data))
     assert r.exit_code == 0, r.output
-    kb = load_knowledge_base(data)
+    kb = load_kb(data)
     (ld,) = kb.documents
     _, doc = draft_of(data, "908_h")
     source = SourceText(text)
@@ -375,7 +522,7 @@ def test_any_text_gives_a_draft_that_loads(tmp_path_factory, tokens):
 
 
 def test_latex_display_forms():
-    from claimkb.draft import analyze
+    from claimkb.draft.analyze import analyze
 
     text = (
         "We state the second law of motion in its usual form here.\n\n"
@@ -384,5 +531,9 @@ def test_latex_display_forms():
         "$$ x = 1, \\qquad (5a) $$\n"
     )
     eqs = analyze(text).equations
-    assert [(e.label, e.latex) for e in eqs] == [("4", "F = m a"), (None, "p = m v"), ("5a", "x = 1")]
+    assert [(e.label, e.latex) for e in eqs] == [
+        ("4", "F = m a"),
+        (None, "p = m v"),
+        ("5a", "x = 1"),
+    ]
     assert [text[e.start : e.end] for e in eqs] == [e.quote for e in eqs]

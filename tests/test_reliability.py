@@ -1,7 +1,7 @@
 """Faults: a build killed at any moment, builds racing, a pathological query through the web.
 
 Every build here is the real `claimkb build` command in a subprocess, on a
-synthetic corpus (claimkb.synth) in a temporary folder.
+synthetic corpus (claimkb.bench.synth) in a temporary folder.
 """
 
 from __future__ import annotations
@@ -17,14 +17,36 @@ from pathlib import Path
 
 import pytest
 
-from claimkb import synth
+from claimkb.bench import synth
 
 N_CLAIMS = 1500
 #: the phases of a full build that replaces an existing database (build.TempDatabase), and
 #: of an incremental update in place (update._incremental); CLAIMKB_FAULT_AT=<phase> kills
 #: the build with SIGKILL right after one
-FULL_PHASES = ("tempfile", "create", "insert-midway", "insert", "index", "fts", "summaries", "foreign_key_check", "analyze", "commit", "fsync", "backup")
-INCREMENTAL_PHASES = ("parse", "delete", "insert", "fts", "summaries", "foreign_key_check", "commit", "checkpoint")
+FULL_PHASES = (
+    "tempfile",
+    "create",
+    "insert-midway",
+    "insert",
+    "index",
+    "fts",
+    "summaries",
+    "foreign_key_check",
+    "analyze",
+    "commit",
+    "fsync",
+    "backup",
+)
+INCREMENTAL_PHASES = (
+    "parse",
+    "delete",
+    "insert",
+    "fts",
+    "summaries",
+    "foreign_key_check",
+    "commit",
+    "checkpoint",
+)
 #: after these the new content is committed: a reader sees the new database, whole
 COMMITTED = {("full", "backup"), ("incremental", "commit"), ("incremental", "checkpoint")}
 
@@ -45,11 +67,18 @@ def snapshot(db: Path) -> dict:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
-        counts = {t: conn.execute(f"select count(*) from [{t}]").fetchone()[0] for t in ("documents", "claims", "equations", "bibliography", "evidence", "claim_links")}
+        counts = {
+            t: conn.execute(f"select count(*) from [{t}]").fetchone()[0]
+            for t in ("documents", "claims", "equations", "bibliography", "evidence", "claim_links")
+        }
         h = hashlib.sha256()
-        for row in conn.execute("select id, statement, quote_start, quote_end, status from claims order by id"):
+        for row in conn.execute(
+            "select id, statement, quote_start, quote_end, status from claims order by id"
+        ):
             h.update(repr(row).encode())
-        fts = conn.execute("select count(*) from claims_fts where claims_fts match ?", (synth.RARE_TERM,)).fetchone()[0]
+        fts = conn.execute(
+            "select count(*) from claims_fts where claims_fts match ?", (synth.RARE_TERM,)
+        ).fetchone()[0]
         return {"counts": counts, "claims_sha": h.hexdigest(), "fts_rare": fts}
     finally:
         conn.close()
@@ -78,17 +107,24 @@ def built(corpus, tmp_path) -> tuple[Path, Path, dict]:
 
 
 def _leftovers(db: Path) -> list[Path]:
-    from claimkb.build import TEMP_SUFFIXES
+    from claimkb.build.write import TEMP_SUFFIXES
 
-    assert ".tmp-wal" in TEMP_SUFFIXES  # the temporary database is in WAL mode while its indexes are built
+    assert (
+        ".tmp-wal" in TEMP_SUFFIXES
+    )  # the temporary database is in WAL mode while its indexes are built
     return sorted(p for s in TEMP_SUFFIXES for p in db.parent.glob(f".{db.name}.*{s}"))
 
 
-@pytest.mark.parametrize("mode,phase", [("full", p) for p in FULL_PHASES] + [("incremental", p) for p in INCREMENTAL_PHASES])
+@pytest.mark.parametrize(
+    "mode,phase",
+    [("full", p) for p in FULL_PHASES] + [("incremental", p) for p in INCREMENTAL_PHASES],
+)
 def test_build_killed_after_each_phase_leaves_a_servable_database(built, tmp_path, mode, phase):
     data, db, before = built
     extra = ("--full",) if mode == "full" else ()
-    r = subprocess.run(build_cmd(data, db, *extra), env=_env(tmp_path, CLAIMKB_FAULT_AT=phase), capture_output=True)
+    r = subprocess.run(
+        build_cmd(data, db, *extra), env=_env(tmp_path, CLAIMKB_FAULT_AT=phase), capture_output=True
+    )
     assert r.returncode == -signal.SIGKILL, r.stderr.decode()[-2000:]
     after = snapshot(db)
     if (mode, phase) in COMMITTED:  # killed after the commit: the new database, whole
@@ -106,7 +142,9 @@ def test_build_killed_after_each_phase_leaves_a_servable_database(built, tmp_pat
 @pytest.mark.parametrize("phase", ("create", "insert", "fts", "commit", "fsync", "rename"))
 def test_first_build_killed_leaves_no_database_or_a_whole_one(corpus, tmp_path, phase):
     db = tmp_path / "out" / "claimkb.db"
-    r = subprocess.run(build_cmd(corpus, db), env=_env(tmp_path, CLAIMKB_FAULT_AT=phase), capture_output=True)
+    r = subprocess.run(
+        build_cmd(corpus, db), env=_env(tmp_path, CLAIMKB_FAULT_AT=phase), capture_output=True
+    )
     assert r.returncode == -signal.SIGKILL, r.stderr.decode()[-2000:]
     if phase == "rename":
         assert snapshot(db)["counts"]["claims"] == N_CLAIMS
@@ -122,7 +160,12 @@ def test_first_build_killed_leaves_no_database_or_a_whole_one(corpus, tmp_path, 
 def test_build_killed_at_a_random_moment_leaves_old_or_new_database(built, tmp_path, delay, mode):
     data, db, before = built
     extra = ("--full",) if mode == "full" else ()
-    proc = subprocess.Popen(build_cmd(data, db, *extra), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        build_cmd(data, db, *extra),
+        env=_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -133,7 +176,15 @@ def test_build_killed_at_a_random_moment_leaves_old_or_new_database(built, tmp_p
 
 def test_concurrent_builds_do_not_corrupt_the_database(built, tmp_path):
     data, db, before = built
-    procs = [subprocess.Popen(build_cmd(data, db), env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            build_cmd(data, db),
+            env=_env(tmp_path),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
     # a reader keeps the previous file open while they race
     reader = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     seen = reader.execute("select count(*) from claims").fetchone()[0]
@@ -147,24 +198,21 @@ def test_concurrent_builds_do_not_corrupt_the_database(built, tmp_path):
     assert _leftovers(db) == []
 
 
-def test_failed_write_leaves_previous_database_and_no_temp_file(built, tmp_path, monkeypatch):
-    """An exception in the middle of the write (here: a bad row) changes nothing on disk."""
-    from claimkb import build
-    from claimkb.load import load_knowledge_base
+def test_failed_write_leaves_previous_database_and_no_temp_file(built, monkeypatch):
+    """An exception in the middle of a full build's write changes nothing on disk."""
+    from claimkb.build import build, write
 
     data, db, before = built
-    kb = load_knowledge_base(data)
-    real_rows = build.iter_rows
+    real_insert = write.TempDatabase.insert
 
-    def bad_rows(kb, findings=()):
-        for n, batch in enumerate(real_rows(kb, findings)):
-            if n == 5:
-                batch["claims"].append(batch["claims"][0])  # a duplicate primary key: the insert fails midway
-            yield batch
+    def failing_insert(self, batch):
+        if self.batches == 5:
+            raise sqlite3.IntegrityError("a failure in the middle of the write")
+        real_insert(self, batch)
 
-    monkeypatch.setattr(build, "iter_rows", bad_rows)
+    monkeypatch.setattr(write.TempDatabase, "insert", failing_insert)
     with pytest.raises(sqlite3.IntegrityError):
-        build.write_database(kb, db)
+        build(data, db, workers=1, full=True)
     assert snapshot(db) == before
     assert _leftovers(db) == []
 
@@ -174,7 +222,7 @@ def test_failed_write_leaves_previous_database_and_no_temp_file(built, tmp_path,
 
 @pytest.fixture(scope="module")
 def server(corpus, tmp_path_factory):
-    from claimkb.bench import Server
+    from claimkb.bench.run import Server
 
     out = tmp_path_factory.mktemp("served")
     db = out / "claimkb.db"
@@ -234,5 +282,8 @@ def test_served_database_is_read_only(server, sql):
     r = httpx.get(server.base + "/claimkb.json", params={"sql": sql}, timeout=30)
     assert r.status_code >= 400
     assert httpx.get(server.base + "/claimkb/claims.json?_size=1").json()["rows"]
-    n = httpx.get(server.base + "/claimkb.json", params={"sql": "select count(*) from claims", "_shape": "array"}).json()
+    n = httpx.get(
+        server.base + "/claimkb.json",
+        params={"sql": "select count(*) from claims", "_shape": "array"},
+    ).json()
     assert list(n[0].values()) == [N_CLAIMS]

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from datasette.app import Datasette
 
-from claimkb.cli import SITE, datasette_args
+from claimkb.site import SITE, serve_args as datasette_args
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,13 @@ async def test_claims_table_is_served_as_json(ds, built_db):
 
 async def test_sql_interface_answers_a_join(ds, built_db):
     name = built_db.stem
-    r = await ds.client.get(f"/{name}.json", params={"sql": "select status, count(*) as n from claims group by status", "_shape": "array"})
+    r = await ds.client.get(
+        f"/{name}.json",
+        params={
+            "sql": "select status, count(*) as n from claims group by status",
+            "_shape": "array",
+        },
+    )
     assert r.status_code == 200
     assert sum(row["n"] for row in r.json()) > 0
 

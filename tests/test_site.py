@@ -22,10 +22,9 @@ from urllib.parse import quote
 
 import pytest
 import yaml
+from claimkb.ingest.mathml import MathError, normalise_latex, to_mathml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from claimkb.mathml import MathError, normalise_latex, to_mathml
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "src" / "claimkb" / "site"
@@ -94,7 +93,10 @@ DOCUMENT = {
     "kind": "unreviewed manuscript",
     "sha256": hashlib.sha256(SOURCE.encode("utf-8")).hexdigest(),
     "metadata_notes": "Fictitious document written by tests/test_site.py.",
-    "assessment": {"summary": "A **test** assessment. <script>alert('x')</script>", "status": "speculative"},
+    "assessment": {
+        "summary": "A **test** assessment. <script>alert('x')</script>",
+        "status": "speculative",
+    },
     "claims": [
         {
             "id": "tsite-c01",
@@ -107,10 +109,31 @@ DOCUMENT = {
             "rationale": "Textbook *quantum mechanics*.\n\n<script>alert('owned')</script>\n\n![tracker](http://example.com/pixel.png)",
             "cites": ["1"],
             "evidence": [
-                {"stance": "supports", "work": {"title": "A fictitious paper", "authors": ["Example, A."], "year": 2001, "doi": "10.5555/12345678"}, "note": "Says so."},
-                {"stance": "context", "work": {"title": "A fictitious preprint", "arxiv_id": "2101.00001"}, "note": "Background."},
-                {"stance": "context", "work": {"title": "A fictitious book", "isbn": "978-3-16-148410-0"}, "note": "Textbook."},
-                {"stance": "context", "work": {"title": "A fictitious page", "url": "https://example.org/page"}, "note": "Web page."},
+                {
+                    "stance": "supports",
+                    "work": {
+                        "title": "A fictitious paper",
+                        "authors": ["Example, A."],
+                        "year": 2001,
+                        "doi": "10.5555/12345678",
+                    },
+                    "note": "Says so.",
+                },
+                {
+                    "stance": "context",
+                    "work": {"title": "A fictitious preprint", "arxiv_id": "2101.00001"},
+                    "note": "Background.",
+                },
+                {
+                    "stance": "context",
+                    "work": {"title": "A fictitious book", "isbn": "978-3-16-148410-0"},
+                    "note": "Textbook.",
+                },
+                {
+                    "stance": "context",
+                    "work": {"title": "A fictitious page", "url": "https://example.org/page"},
+                    "note": "Web page.",
+                },
             ],
         },
         {
@@ -119,7 +142,9 @@ DOCUMENT = {
             "statement": "Nested claim inside the first one.",
             "claim_type": "definitional",
             "status": "speculative",
-            "evidence": [{"stance": "supports", "bibliography": "2", "note": "The authors' own book."}],
+            "evidence": [
+                {"stance": "supports", "bibliography": "2", "note": "The authors' own book."}
+            ],
         },
         {
             "id": "tsite-c03",
@@ -129,7 +154,13 @@ DOCUMENT = {
             "status": "no physical basis",
             "rationale": "Violates the no-signalling theorem.",
             "cites": ["2"],
-            "evidence": [{"stance": "supports", "bibliography": "2", "note": "Only the authors' own book says so."}],
+            "evidence": [
+                {
+                    "stance": "supports",
+                    "bibliography": "2",
+                    "note": "Only the authors' own book says so.",
+                }
+            ],
             "links": [{"relation": "contradicts", "to": "tsite-c01", "note": "Test link."}],
         },
         {
@@ -149,7 +180,13 @@ DOCUMENT = {
             "symbols": [{"symbol": "a_0", "meaning": "Bohr radius", "units": "m"}],
             "status": "established",
             "check_status": "consistent",
-            "evidence": [{"stance": "supports", "work": {"title": "A fictitious table", "url": "https://example.org/constants"}, "note": "Value."}],
+            "evidence": [
+                {
+                    "stance": "supports",
+                    "work": {"title": "A fictitious table", "url": "https://example.org/constants"},
+                    "note": "Value.",
+                }
+            ],
         },
         {
             "id": "tsite-eq02",
@@ -172,6 +209,8 @@ DOCUMENT = {
             "citation_status": "minor errors",
             "problems": ["Issue number missing."],
             "status": "supported",
+            "evidence": [{"stance": "supports", "bibliography": "1",
+                          "note": "The paper reports the measurement it is cited for."}],
         },
         {
             "id": "tsite-ref02",
@@ -190,19 +229,18 @@ DOCUMENT = {
 
 @pytest.fixture(scope="session")
 def feature_db(tmp_path_factory) -> Path:
-    from claimkb.build import write_database
-    from claimkb.cli import run_checks
-    from claimkb.load import load_knowledge_base
+    from claimkb.build import build
 
     data = tmp_path_factory.mktemp("site_data")
     (data / "documents").mkdir()
     (data / "sources").mkdir()
     shutil.copy(ROOT / "data" / "vocabulary.yaml", data / "vocabulary.yaml")
     (data / "sources" / "tsite_doc.txt").write_text(SOURCE, encoding="utf-8")
-    (data / "documents" / "tsite_doc.yaml").write_text(yaml.safe_dump(DOCUMENT, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    kb = load_knowledge_base(data)
+    (data / "documents" / "tsite_doc.yaml").write_text(
+        yaml.safe_dump(DOCUMENT, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     path = tmp_path_factory.mktemp("site_db") / "claimkb.db"
-    write_database(kb, path, run_checks(kb))
+    build(data, path, workers=1)
     return path
 
 
@@ -224,12 +262,18 @@ async def get(ds, path: str, status: int = 200) -> str:
 
 def assert_offline(html: str, path: str) -> None:
     """Nothing on the page loads from another machine (links to elsewhere are fine)."""
-    for m in re.finditer(r"<(script|link|img|iframe|source|video|audio|embed|object)\b[^>]*>", html, re.I):
+    for m in re.finditer(
+        r"<(script|link|img|iframe|source|video|audio|embed|object)\b[^>]*>", html, re.I
+    ):
         tag = m.group(0)
         for attr in re.findall(r"""\b(?:src|href|data)\s*=\s*["']([^"']*)["']""", tag):
-            if m.group(1).lower() == "link" and not re.search(r"""rel=["'](stylesheet|preload|icon|modulepreload)""", tag):
+            if m.group(1).lower() == "link" and not re.search(
+                r"""rel=["'](stylesheet|preload|icon|modulepreload)""", tag
+            ):
                 continue
-            assert not re.match(r"(?i)^(https?:)?//", attr), f"{path} loads {attr} from off the machine: {tag}"
+            assert not re.match(r"(?i)^(https?:)?//", attr), (
+                f"{path} loads {attr} from off the machine: {tag}"
+            )
     assert "@import" not in html and "url(http" not in html, f"{path} imports a remote resource"
 
 
@@ -240,7 +284,10 @@ def test_every_table_and_column_is_described(built_db):
     tables = METADATA["databases"]["claimkb"]["tables"]
     names = [
         r["name"]
-        for r in rows(built_db, "select name, type from sqlite_master where type in ('table', 'view') order by name")
+        for r in rows(
+            built_db,
+            "select name, type from sqlite_master where type in ('table', 'view') order by name",
+        )
         if not r["name"].startswith("sqlite_") and "_fts" not in r["name"]
     ]
     assert "claims" in names and "vocabulary" in names
@@ -260,7 +307,11 @@ def test_every_table_and_column_is_described(built_db):
             stale.append(name)
             continue
         cols = {r["name"] for r in rows(built_db, f"pragma table_info([{name}])")}
-        stale += [f"{name}.{c}" for c in meta.get("columns", {}) if c not in cols and (name, c) not in PENDING_COLUMNS]
+        stale += [
+            f"{name}.{c}"
+            for c in meta.get("columns", {})
+            if c not in cols and (name, c) not in PENDING_COLUMNS
+        ]
     assert not stale, f"metadata.yml describes what the database does not have: {stale}"
 
 
@@ -277,8 +328,15 @@ def test_settings_are_valid_and_hold_at_scale():
 
 def test_canned_queries_declared():
     queries = METADATA["databases"]["claimkb"]["queries"]
-    for name in ("search", "claims_by_status", "no_physical_basis", "citation_problems", "equations_not_verified",
-                 "self_citation_only", "contradicting_pairs"):
+    for name in (
+        "search",
+        "claims_by_status",
+        "no_physical_basis",
+        "citation_problems",
+        "equations_not_verified",
+        "self_citation_only",
+        "contradicting_pairs",
+    ):
         assert name in queries and queries[name]["sql"].strip() and queries[name].get("title")
     assert "escape_fts(:q)" in queries["search"]["sql"] and "snippet(" in queries["search"]["sql"]
     assert ".rank" in queries["search"]["sql"]
@@ -289,7 +347,12 @@ def test_canned_queries_declared():
 
 def test_to_mathml_renders_standard_macros():
     out = to_mathml(r"\frac{\hbar^2}{m_0 e^2} \otimes \bigoplus_N H^{NP} \geq \dots \text{Asym}")
-    assert out.startswith("<math") and 'display="block"' in out and "<mfrac>" in out and "\\" not in out
+    assert (
+        out.startswith("<math")
+        and 'display="block"' in out
+        and "<mfrac>" in out
+        and "\\" not in out
+    )
     assert 'display="inline"' in to_mathml("E = mc^2", display=False)
 
 
@@ -310,12 +373,17 @@ def test_to_mathml_rejects_unknown_macros_and_broken_input():
 
 def test_xrightarrow_becomes_an_arrow_with_its_label_over_it():
     assert normalise_latex(r"A \xrightarrow{x} B") == r"A {\overset{x}{\longrightarrow}} B"
-    assert normalise_latex(r"A \xrightarrow[t]{x} B") == r"A {\underset{t}{\overset{x}{\longrightarrow}}} B"
+    assert (
+        normalise_latex(r"A \xrightarrow[t]{x} B")
+        == r"A {\underset{t}{\overset{x}{\longrightarrow}}} B"
+    )
     out = to_mathml(r"\Psi_1 \xrightarrow{\delta\tau_1} \Psi_2")
     assert "<mover>" in out and "mpadded" not in out
     # the arrow is a stretchy operator (drawn as wide as its label), not a fixed-width glyph
     assert '<mover><mo stretchy="true">&#x02192;</mo>' in out and "&#x027F6;" not in out
-    assert '<mover><mo stretchy="true">&#x021D2;</mo>' in to_mathml(r"\overset{\text{if}}{\Longrightarrow}")
+    assert '<mover><mo stretchy="true">&#x021D2;</mo>' in to_mathml(
+        r"\overset{\text{if}}{\Longrightarrow}"
+    )
 
 
 # --- the reading view's segmentation -----------------------------------------------------------
@@ -324,15 +392,31 @@ pages_plugin = load_plugin("claimkb_pages")
 
 
 def test_segments_split_at_every_boundary():
-    spans = [{"start": 2, "end": 10, "id": "a"}, {"start": 4, "end": 6, "id": "b"}, {"start": 5, "end": 12, "id": "c"}]
+    spans = [
+        {"start": 2, "end": 10, "id": "a"},
+        {"start": 4, "end": 6, "id": "b"},
+        {"start": 5, "end": 12, "id": "c"},
+    ]
     segs = pages_plugin.segments(15, spans)
     assert [(a, b, [s["id"] for s in cov]) for a, b, cov in segs] == [
-        (0, 2, []), (2, 4, ["a"]), (4, 5, ["a", "b"]), (5, 6, ["a", "b", "c"]), (6, 10, ["a", "c"]), (10, 12, ["c"]), (12, 15, []),
+        (0, 2, []),
+        (2, 4, ["a"]),
+        (4, 5, ["a", "b"]),
+        (5, 6, ["a", "b", "c"]),
+        (6, 10, ["a", "c"]),
+        (10, 12, ["c"]),
+        (12, 15, []),
     ]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.integers(0, 60).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=8))))
+@given(
+    st.integers(0, 60).flatmap(
+        lambda n: st.tuples(
+            st.just(n), st.lists(st.tuples(st.integers(0, n), st.integers(0, n)), max_size=8)
+        )
+    )
+)
 def test_segments_partition_the_text_and_cover_correctly(case):
     n, pairs = case
     spans = [{"start": min(a, b), "end": max(a, b), "id": i} for i, (a, b) in enumerate(pairs)]
@@ -365,7 +449,9 @@ async def test_home_page_lists_every_document(ds, built_db):
 
 
 async def test_claim_pages(ds, built_db):
-    claims = rows(built_db, "select id, statement, status, quote, document_id from claims order by id")
+    claims = rows(
+        built_db, "select id, statement, status, quote, document_id from claims order by id"
+    )
     assert claims, "the curated corpus in data/ has claims"
     for c in claims[:: max(1, len(claims) // 25)]:  # a spread of up to ~25 claims
         path = f"/claim/{quote(c['id'], safe=':')}"
@@ -374,7 +460,7 @@ async def test_claim_pages(ds, built_db):
         from markupsafe import escape
 
         assert str(escape(c["statement"])) in html
-        assert f'ckb-evidence-status-{re.sub(r"[^a-z0-9]+", "-", c["status"]).strip("-")}' in html
+        assert f"ckb-evidence-status-{re.sub(r'[^a-z0-9]+', '-', c['status']).strip('-')}" in html
         assert "<mark" in html and f"#claim-{c['id']}" in html
 
 
@@ -406,7 +492,13 @@ async def test_equation_and_reference_pages(ds, built_db):
 
 
 async def test_unknown_records_are_404(ds):
-    for path in ("/claim/no-such-claim", "/equation/nope", "/reference/nope", "/document/nope", "/document/nope/read"):
+    for path in (
+        "/claim/no-such-claim",
+        "/equation/nope",
+        "/reference/nope",
+        "/document/nope",
+        "/document/nope/read",
+    ):
         await get(ds, path, status=404)
 
 
@@ -430,7 +522,17 @@ async def test_table_pages_show_badges_facets_and_reader_links(ds, built_db):
         for facet in ("status", "document_id", "claim_type"):
             assert f'data-column="{facet}"' in html or f">{facet}</" in html
         assert "facets-timed-out" not in html
-    for table in ("documents", "equations", "bibliography", "evidence", "claim_links", "checks", "claims_view", "equations_view", "bibliography_view"):
+    for table in (
+        "documents",
+        "equations",
+        "bibliography",
+        "evidence",
+        "claim_links",
+        "checks",
+        "claims_view",
+        "equations_view",
+        "bibliography_view",
+    ):
         page = await get(ds, f"/claimkb/{table}")
         assert "facets-timed-out" not in page
     c = rows(built_db, "select id from claims limit 1")
@@ -466,33 +568,50 @@ async def json_rows(ds, path):
 
 async def test_canned_queries_return_what_they_promise(ds, built_db):
     got = await json_rows(ds, "/claimkb/no_physical_basis.json")
-    assert {r["claim_id"] for r in got} == {r["id"] for r in rows(built_db, "select id from claims where status = 'no physical basis'")}
+    assert {r["claim_id"] for r in got} == {
+        r["id"] for r in rows(built_db, "select id from claims where status = 'no physical basis'")
+    }
 
     got = await json_rows(ds, "/claimkb/equations_not_verified.json")
-    assert {r["equation_id"] for r in got} == {r["id"] for r in rows(built_db, "select id from equations where check_status <> 'verified'")}
+    assert {r["equation_id"] for r in got} == {
+        r["id"] for r in rows(built_db, "select id from equations where check_status <> 'verified'")
+    }
 
     got = await json_rows(ds, "/claimkb/citation_problems.json")
-    want = {r["id"] for r in rows(built_db, "select id, citation_status, problem_count from bibliography")
-            if r["problem_count"] > 0 or r["citation_status"] in ("minor errors", "citation error", "incomplete", "unverifiable")}
+    want = {
+        r["id"]
+        for r in rows(built_db, "select id, citation_status, problem_count from bibliography")
+        if r["problem_count"] > 0
+        or r["citation_status"] in ("minor errors", "citation error", "incomplete", "unverifiable")
+    }
     assert {r["bibliography_id"] for r in got} == want
 
     evidence: dict[str, list[int]] = {}
-    for r in rows(built_db, "select claim_id, self_citation from evidence where claim_id is not null"):
+    for r in rows(
+        built_db, "select claim_id, self_citation from evidence where claim_id is not null"
+    ):
         evidence.setdefault(r["claim_id"], []).append(r["self_citation"])
     got = await json_rows(ds, "/claimkb/self_citation_only.json")
     assert {r["claim_id"] for r in got} == {c for c, flags in evidence.items() if all(flags)}
 
     got = await json_rows(ds, "/claimkb/contradicting_pairs.json")
     assert {(r["from_claim"], r["to_claim"]) for r in got} == {
-        (r["from_claim"], r["to_claim"]) for r in rows(built_db, "select * from claim_links where relation = 'contradicts'")
+        (r["from_claim"], r["to_claim"])
+        for r in rows(built_db, "select * from claim_links where relation = 'contradicts'")
     }
 
     for d in rows(built_db, "select id from documents"):
         got = await json_rows(ds, f"/claimkb/claims_by_status.json?document={d['id']}")
-        want = rows(built_db, "select c.id from claims c join evidence_statuses s on s.term = c.status where document_id = ? order by s.rank, c.position", (d["id"],))
+        want = rows(
+            built_db,
+            "select c.id from claims c join evidence_statuses s on s.term = c.status where document_id = ? order by s.rank, c.position",
+            (d["id"],),
+        )
         assert [r["claim_id"] for r in got] == [r["id"] for r in want]
     got = await json_rows(ds, "/claimkb/status_counts.json")
-    assert sum(r["claims"] for r in got) == rows(built_db, "select count(*) as n from claims")[0]["n"]
+    assert (
+        sum(r["claims"] for r in got) == rows(built_db, "select count(*) as n from claims")[0]["n"]
+    )
 
     for name in METADATA["databases"]["claimkb"]["queries"]:
         html = await get(ds, f"/claimkb/{name}")
@@ -505,10 +624,15 @@ async def test_canned_queries_return_what_they_promise(ds, built_db):
 async def test_feature_claim_page(fds):
     html = await get(fds, "/claim/tsite-c01")
     assert "Entanglement links the states of two particles." in html
-    assert "ckb-evidence-status-established" in html and 'title="evidence status “established”: Agrees' in html
+    assert (
+        "ckb-evidence-status-established" in html
+        and 'title="evidence status “established”: Agrees' in html
+    )
     assert '<span class="ckb-vh">evidence status: </span>established' in html
     # the quote inside its surrounding text, highlighted, with a link to the spot in the reading view
-    assert re.search(r"<mark[^>]*>.*Quantum entanglement links the states of two particles \[1\]\.", html)
+    assert re.search(
+        r"<mark[^>]*>.*Quantum entanglement links the states of two particles \[1\]\.", html
+    )
     assert 'href="/document/tsite_doc/read#claim-tsite-c01"' in html
     # evidence with working identifier links
     assert 'href="https://doi.org/10.5555/12345678"' in html
@@ -550,23 +674,39 @@ async def test_feature_reference_page(fds):
 
 async def test_feature_reading_view_handles_overlaps(fds):
     html = await get(fds, "/document/tsite_doc/read")
-    for rid in ("claim-tsite-c01", "claim-tsite-c02", "claim-tsite-c03", "claim-tsite-c04", "equation-tsite-eq01",
-                "equation-tsite-eq02", "bibliography-tsite-ref01", "bibliography-tsite-ref02"):
+    for rid in (
+        "claim-tsite-c01",
+        "claim-tsite-c02",
+        "claim-tsite-c03",
+        "claim-tsite-c04",
+        "equation-tsite-eq01",
+        "equation-tsite-eq02",
+        "bibliography-tsite-ref01",
+        "bibliography-tsite-ref02",
+    ):
         assert f'id="{rid}"' in html
     # "entanglement links the states" is covered by c01 and c02: one segment carrying both, with a popover
-    m = re.search(r'<span class="ckb-hl ckb-hl-multi[^"]*"[^>]*data-spans="([^"]*)"[^>]*>entanglement links the states<', html)
+    m = re.search(
+        r'<span class="ckb-hl ckb-hl-multi[^"]*"[^>]*data-spans="([^"]*)"[^>]*>entanglement links the states<',
+        html,
+    )
     assert m and set(m.group(1).split()) == {"claim-tsite-c01", "claim-tsite-c02"}
     # "two particles [1]." is covered by c01 and c04, " Entangled photons" by c03 and c04
-    assert re.search(r'data-spans="claim-tsite-c01 claim-tsite-c04"[^>]*>two particles \[1\]\.<', html)
-    assert re.search(r'data-spans="claim-tsite-c04 claim-tsite-c03"[^>]*>Entangled photons<', html) or re.search(
-        r'data-spans="claim-tsite-c03 claim-tsite-c04"[^>]*>Entangled photons<', html)
+    assert re.search(
+        r'data-spans="claim-tsite-c01 claim-tsite-c04"[^>]*>two particles \[1\]\.<', html
+    )
+    assert re.search(
+        r'data-spans="claim-tsite-c04 claim-tsite-c03"[^>]*>Entangled photons<', html
+    ) or re.search(r'data-spans="claim-tsite-c03 claim-tsite-c04"[^>]*>Entangled photons<', html)
     # the text outside every span is there, unmarked
     assert "Test Document on Quantum Claims\n\nIntroduction\n\n" in html
     # rendered equations next to their spans
     assert html.count("ckb-eq-render") >= 2 and "<mfrac>" in html
     # the whole text is there exactly once, in order, once the markup is removed
     text_only = re.sub(r'<span class="ckb-pop".*?</span></span>', "", html, flags=re.S)
-    body = re.search(r'<div class="ckb-text" id="ckb-text">(.*?)</div>\s*<aside', text_only, re.S).group(1)
+    body = re.search(
+        r'<div class="ckb-text" id="ckb-text">(.*?)</div>\s*<aside', text_only, re.S
+    ).group(1)
     body = re.sub(r'<a class="ckb-start.*?</a>', "", body, flags=re.S)
     body = re.sub(r'<a class="ckb-eq-render.*?</math></span></a>', "", body, flags=re.S)
     import html as htmllib
@@ -577,22 +717,37 @@ async def test_feature_reading_view_handles_overlaps(fds):
 async def test_feature_document_page(fds):
     html = await get(fds, "/document/tsite_doc")
     assert "<strong>test</strong>" in html and "<script>alert" not in html
-    assert 'role="img" aria-label="Claims by evidence status: 1 established, 1 speculative, 1 unsupported, 1 no physical basis"' in html
+    assert (
+        'role="img" aria-label="Claims by evidence status: 1 established, 1 speculative, 1 unsupported, 1 no physical basis"'
+        in html
+    )
     assert "/document/tsite_doc/read" in html
 
 
 async def test_feature_canned_queries(fds):
-    assert [r["claim_id"] for r in await json_rows(fds, "/claimkb/no_physical_basis.json")] == ["tsite-c03"]
+    assert [r["claim_id"] for r in await json_rows(fds, "/claimkb/no_physical_basis.json")] == [
+        "tsite-c03"
+    ]
     got = {r["claim_id"] for r in await json_rows(fds, "/claimkb/self_citation_only.json")}
     assert got == {"tsite-c02", "tsite-c03"}
-    assert [(r["from_claim"], r["to_claim"]) for r in await json_rows(fds, "/claimkb/contradicting_pairs.json")] == [("tsite-c03", "tsite-c01")]
-    assert {r["bibliography_id"] for r in await json_rows(fds, "/claimkb/citation_problems.json")} == {"tsite-ref01", "tsite-ref02"}
-    assert {r["equation_id"] for r in await json_rows(fds, "/claimkb/equations_not_verified.json")} == {"tsite-eq01", "tsite-eq02"}
+    assert [
+        (r["from_claim"], r["to_claim"])
+        for r in await json_rows(fds, "/claimkb/contradicting_pairs.json")
+    ] == [("tsite-c03", "tsite-c01")]
+    assert {
+        r["bibliography_id"] for r in await json_rows(fds, "/claimkb/citation_problems.json")
+    } == {"tsite-ref01", "tsite-ref02"}
+    assert {
+        r["equation_id"] for r in await json_rows(fds, "/claimkb/equations_not_verified.json")
+    } == {"tsite-eq01", "tsite-eq02"}
     html = await get(fds, "/claimkb/no_physical_basis")
     assert 'href="/claim/tsite-c03"' in html
     assert "no-signalling" in html
     html = await get(fds, "/claimkb/contradicting_pairs")
-    assert "ckb-evidence-status-established" in html and "ckb-evidence-status-no-physical-basis" in html
+    assert (
+        "ckb-evidence-status-established" in html
+        and "ckb-evidence-status-no-physical-basis" in html
+    )
 
 
 async def test_feature_search_ranks_and_highlights(fds):
@@ -601,10 +756,13 @@ async def test_feature_search_ranks_and_highlights(fds):
     assert {"claim", "reference", "document"} <= kinds
     assert [r["score"] for r in data] == sorted(r["score"] for r in data)
     html = await get(fds, "/claimkb/search?q=entanglement")
-    assert '<mark class="ckb-hit">entanglement</mark>' in html.lower() or '<mark class="ckb-hit">Entanglement</mark>' in html
+    assert (
+        '<mark class="ckb-hit">entanglement</mark>' in html.lower()
+        or '<mark class="ckb-hit">Entanglement</mark>' in html
+    )
     assert 'href="/claim/tsite-c01"' in html and 'href="/reference/tsite-ref01"' in html
     # FTS syntax in user input is escaped, not an error
-    html = await get(fds, '/claimkb/search?q=%22unbalanced+AND+OR+NEAR(')
+    html = await get(fds, "/claimkb/search?q=%22unbalanced+AND+OR+NEAR(")
     assert "message-error" not in html
 
 
@@ -615,4 +773,6 @@ async def test_stylesheet_and_math_font_are_served_locally(fds):
     assert not re.search(r"url\(\s*['\"]?(https?:)?//", css) and "@import" not in css
     font = re.search(r'url\("([^"]+\.ttf)"\)', css).group(1)
     r = await fds.client.get("/static/" + font)
-    assert r.status_code == 200 and len(r.content) > 100_000 and r.content[:4] == b"\x00\x01\x00\x00"
+    assert (
+        r.status_code == 200 and len(r.content) > 100_000 and r.content[:4] == b"\x00\x01\x00\x00"
+    )

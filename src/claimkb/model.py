@@ -44,7 +44,12 @@ ClaimType = Literal[
 ]
 Voice = Literal["authors", "quoted source", "site summary"]
 DocumentKind = Literal[
-    "peer-reviewed article", "preprint", "book", "unreviewed manuscript", "aggregator page", "web page"
+    "peer-reviewed article",
+    "preprint",
+    "book",
+    "unreviewed manuscript",
+    "aggregator page",
+    "web page",
 ]
 Stance = Literal["supports", "contradicts", "context"]
 Relation = Literal["contradicts", "depends_on", "restates", "same_as"]
@@ -83,7 +88,8 @@ class Work(Strict):
 
     title: str | None = Field(None, description="Title of the work as the publisher records it.")
     authors: list[str] = Field(
-        default_factory=list, description='Authors as "Family, Given" strings, in the order published.'
+        default_factory=list,
+        description='Authors as "Family, Given" strings, in the order published.',
     )
     year: int | None = Field(None, ge=1500, le=2100, description="Year of publication.")
     venue: str | None = Field(None, description="Journal, book series, publisher or web site.")
@@ -91,10 +97,16 @@ class Work(Strict):
     issue: str | None = Field(None, description="Issue number.")
     pages: str | None = Field(None, description="Page range or article number.")
     publisher: str | None = Field(None, description="Publisher (for books and reports).")
-    doi: str | None = Field(None, description="DOI without the https://doi.org/ prefix, e.g. 10.1038/nphys620.")
+    doi: str | None = Field(
+        None, description="DOI without the https://doi.org/ prefix, e.g. 10.1038/nphys620."
+    )
     isbn: str | None = Field(None, description="ISBN-10 or ISBN-13, hyphens allowed.")
-    arxiv_id: str | None = Field(None, description="arXiv identifier, e.g. 2101.01234 or quant-ph/0101001.")
-    url: str | None = Field(None, description="Stable URL of the work (used when it has no DOI or ISBN).")
+    arxiv_id: str | None = Field(
+        None, description="arXiv identifier, e.g. 2101.01234 or quant-ph/0101001."
+    )
+    url: str | None = Field(
+        None, description="Stable URL of the work (used when it has no DOI or ISBN)."
+    )
 
     @field_validator("doi")
     @classmethod
@@ -114,7 +126,9 @@ class Evidence(Strict):
             "Omit it when the item is written inside that record's own `evidence` list."
         ),
     )
-    stance: Stance = Field(description="How the work bears on the record: supports, contradicts or context.")
+    stance: Stance = Field(
+        description="How the work bears on the record: supports, contradicts or context."
+    )
     work: Work | None = Field(None, description="The external work (with DOI, ISBN or stable URL).")
     bibliography: str | None = Field(
         None,
@@ -123,16 +137,20 @@ class Evidence(Strict):
             "(its metadata and self-citation flag are taken from that entry)."
         ),
     )
-    note: Text = Field(description="What the work shows, in a sentence or two, with page or section if known.")
+    note: Text = Field(
+        description="What the work shows, in a sentence or two, with page or section if known."
+    )
     self_citation: bool = Field(
         False, description="True when the work is by the same author(s) as the document."
     )
 
     @model_validator(mode="after")
-    def _has_source(self) -> "Evidence":
+    def _has_source(self) -> Evidence:
         if self.work is None and self.bibliography is None:
             raise ValueError("evidence needs a `work` or a `bibliography` label")
-        if self.work is not None and not (self.work.doi or self.work.isbn or self.work.url or self.work.arxiv_id):
+        if self.work is not None and not (
+            self.work.doi or self.work.isbn or self.work.url or self.work.arxiv_id
+        ):
             raise ValueError("the evidence work needs a doi, isbn, arxiv_id or url")
         return self
 
@@ -168,9 +186,12 @@ class Claim(Anchored):
     statement: Text = Field(description="The proposition in plain words, one checkable assertion.")
     section: str | None = Field(None, description="Section of the document the quote is in.")
     claim_type: ClaimType | None = Field(
-        None, description="Kind of proposition (may be left empty only in a draft that is not assessed)."
+        None,
+        description="Kind of proposition (may be left empty only in a draft that is not assessed).",
     )
-    voice: Voice = Field("authors", description="Who asserts it: the authors, a quoted source, or the hosting site.")
+    voice: Voice = Field(
+        "authors", description="Who asserts it: the authors, a quoted source, or the hosting site."
+    )
     status: EvidenceStatus = Field("not assessed", description="Evidence status.")
     confidence: Confidence | None = Field(
         None, description="How sure the curator is of the status, from 0 to 1."
@@ -179,9 +200,12 @@ class Claim(Anchored):
         None, description="Why this status, in a few sentences naming the physics (Markdown)."
     )
     cites: list[str] = Field(
-        default_factory=list, description="Labels of this document's bibliography entries the claim cites."
+        default_factory=list,
+        description="Labels of this document's bibliography entries the claim cites.",
     )
-    evidence: list[Evidence] = Field(default_factory=list, description="Evidence behind the assessment.")
+    evidence: list[Evidence] = Field(
+        default_factory=list, description="Evidence behind the assessment."
+    )
     links: list[Link] = Field(default_factory=list, description="Relations to other claims.")
 
 
@@ -197,7 +221,9 @@ class Reconstruction(Strict):
     """A curator's reconstruction of an equation the source lost or garbled."""
 
     latex: Text = Field(description="The reconstructed equation in LaTeX.")
-    source: Text = Field(description="Where the reconstruction comes from (e.g. a textbook, with page).")
+    source: Text = Field(
+        description="Where the reconstruction comes from (e.g. a textbook, with page)."
+    )
 
 
 SYMBOL_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
@@ -209,7 +235,9 @@ class MachineSymbol(Strict):
     name: Annotated[str, Field(pattern=SYMBOL_NAME_PATTERN)] = Field(
         description="Name used in the SymPy expressions, e.g. a_0, lambda_e, hbar (a Python identifier)."
     )
-    latex: str | None = Field(None, description="The symbol as the document prints it, in LaTeX, e.g. a_0.")
+    latex: str | None = Field(
+        None, description="The symbol as the document prints it, in LaTeX, e.g. a_0."
+    )
     meaning: Text = Field(description="What the symbol stands for, e.g. Bohr radius.")
     units: str = Field(
         "1",
@@ -218,12 +246,13 @@ class MachineSymbol(Strict):
     codata: str | None = Field(
         None,
         description=(
-            "Key of the CODATA value in scipy.constants.physical_constants, e.g. \"Bohr radius\" "
+            'Key of the CODATA value in scipy.constants.physical_constants, e.g. "Bohr radius" '
             "(the value is used for the numerical check)."
         ),
     )
     value: float | None = Field(
-        None, description="A numerical value in `units` (for a number the text states, e.g. 0.1 with units nm)."
+        None,
+        description="A numerical value in `units` (for a number the text states, e.g. 0.1 with units nm).",
     )
     definition: str | None = Field(
         None,
@@ -233,10 +262,12 @@ class MachineSymbol(Strict):
         ),
     )
     min: str | None = Field(
-        None, description="For a free variable: lower bound as a SymPy expression in other symbols (the text's premise)."
+        None,
+        description="For a free variable: lower bound as a SymPy expression in other symbols (the text's premise).",
     )
     max: str | None = Field(
-        None, description="For a free variable: upper bound as a SymPy expression in other symbols (the text's premise)."
+        None,
+        description="For a free variable: upper bound as a SymPy expression in other symbols (the text's premise).",
     )
     domain: Literal["positive", "real", "complex", "operator"] = Field(
         "positive",
@@ -244,13 +275,15 @@ class MachineSymbol(Strict):
     )
 
     @model_validator(mode="after")
-    def _one_source(self) -> "MachineSymbol":
+    def _one_source(self) -> MachineSymbol:
         if self.codata is not None and self.value is not None:
             raise ValueError("give either `codata` or `value`, not both")
         if (self.min is not None or self.max is not None) and (
             self.codata is not None or self.value is not None or self.definition is not None
         ):
-            raise ValueError("`min`/`max` are for free variables: drop `codata`, `value` and `definition`")
+            raise ValueError(
+                "`min`/`max` are for free variables: drop `codata`, `value` and `definition`"
+            )
         return self
 
 
@@ -270,11 +303,18 @@ class MachineAssertion(Strict):
     expect: Literal["holds", "fails"] = Field(
         "holds", description="What the curator expects the machine to find: holds or fails."
     )
-    about: Id | None = Field(None, description="Id of a claim this relation checks (the finding is shown on it too).")
+    about: Id | None = Field(
+        None, description="Id of a claim this relation checks (the finding is shown on it too)."
+    )
     quote: str | None = Field(None, description="The words of the text this relation checks.")
-    display_units: str | None = Field(None, description="Units for the numbers in the finding's message, e.g. nm.")
+    display_units: str | None = Field(
+        None, description="Units for the numbers in the finding's message, e.g. nm."
+    )
     tolerance: float | None = Field(
-        None, gt=0, lt=1, description="Relative tolerance of the numerical comparison (default 1e-9)."
+        None,
+        gt=0,
+        lt=1,
+        description="Relative tolerance of the numerical comparison (default 1e-9).",
     )
     note: str | None = Field(None, description="Why this relation, or what a failure means.")
 
@@ -282,7 +322,9 @@ class MachineAssertion(Strict):
 class MachineCheck(Strict):
     """A machine-checkable form of an equation: symbols with units and values, and the relations to verify."""
 
-    system: Literal["SI"] = Field("SI", description="Unit system of the machine form (SI; CODATA values are SI).")
+    system: Literal["SI"] = Field(
+        "SI", description="Unit system of the machine form (SI; CODATA values are SI)."
+    )
     note: str | None = Field(
         None,
         description=(
@@ -304,12 +346,17 @@ class Equation(Anchored):
     )
     section: str | None = Field(None, description="Section of the document the equation is in.")
     symbols: list[Symbol] = Field(default_factory=list, description="Glossary of the symbols.")
-    status: EvidenceStatus = Field("not assessed", description="Evidence status of the relation it states.")
-    check_status: CheckStatus = Field("not checked", description="Integrity of the equation as printed.")
+    status: EvidenceStatus = Field(
+        "not assessed", description="Evidence status of the relation it states."
+    )
+    check_status: CheckStatus = Field(
+        "not checked", description="Integrity of the equation as printed."
+    )
     confidence: Confidence | None = Field(None, description="How sure the curator is, from 0 to 1.")
     rationale: str | None = Field(None, description="Why this status and check status (Markdown).")
     reconstruction: Reconstruction | None = Field(
-        None, description="A reconstruction of a lost or garbled equation, marked as such, with its source."
+        None,
+        description="A reconstruction of a lost or garbled equation, marked as such, with its source.",
     )
     machine_check: MachineCheck | None = Field(
         None,
@@ -318,8 +365,12 @@ class Equation(Anchored):
             "check_status `verified` requires it to pass."
         ),
     )
-    cites: list[str] = Field(default_factory=list, description="Bibliography labels cited for the equation.")
-    evidence: list[Evidence] = Field(default_factory=list, description="Evidence behind the assessment.")
+    cites: list[str] = Field(
+        default_factory=list, description="Bibliography labels cited for the equation."
+    )
+    evidence: list[Evidence] = Field(
+        default_factory=list, description="Evidence behind the assessment."
+    )
 
 
 class Reference(Anchored, Work):
@@ -327,19 +378,29 @@ class Reference(Anchored, Work):
 
     id: Id = Field(description="Unique id across the knowledge base, e.g. 000-ref01.")
     label: Text = Field(description='The label the document uses, e.g. "11" or "Ref. 2 (p. 6)".')
-    citation_status: CitationStatus = Field("not checked", description="How the printed citation compares with the record.")
-    problems: list[str] = Field(default_factory=list, description="Problems found in the citation, short sentences.")
-    self_citation: bool = Field(False, description="True when the cited work shares an author with the document.")
+    citation_status: CitationStatus = Field(
+        "not checked", description="How the printed citation compares with the record."
+    )
+    problems: list[str] = Field(
+        default_factory=list, description="Problems found in the citation, short sentences."
+    )
+    self_citation: bool = Field(
+        False, description="True when the cited work shares an author with the document."
+    )
     status: EvidenceStatus = Field(
         "not assessed",
         description="Evidence status of the work as used here (does it say what it is cited for?).",
     )
     confidence: Confidence | None = Field(None, description="How sure the curator is, from 0 to 1.")
-    rationale: str | None = Field(None, description="Why this status and citation status (Markdown).")
+    rationale: str | None = Field(
+        None, description="Why this status and citation status (Markdown)."
+    )
     verification: str | None = Field(
         None, description="What was looked up to verify the entry, and what was found or not found."
     )
-    evidence: list[Evidence] = Field(default_factory=list, description="Evidence behind the assessment.")
+    evidence: list[Evidence] = Field(
+        default_factory=list, description="Evidence behind the assessment."
+    )
 
 
 class Assessment(Strict):
@@ -354,31 +415,45 @@ class Assessment(Strict):
 class Document(Strict):
     """One curated document: metadata, claims, equations, bibliography, evidence."""
 
-    id: Id = Field(description="Document id; the file names are data/documents/<id>.yaml and data/sources/<id>.txt.")
+    id: Id = Field(
+        description="Document id; the file names are data/documents/<id>.yaml and data/sources/<id>.txt."
+    )
     title: Text = Field(description="Title of the document.")
     authors: list[str] = Field(
-        default_factory=list, description='Authors as "Family, Given"; empty when unknown (say so in metadata_notes).'
+        default_factory=list,
+        description='Authors as "Family, Given"; empty when unknown (say so in metadata_notes).',
     )
     affiliation: str | None = Field(None, description="Authors' affiliation as given or verified.")
-    year: int | None = Field(None, ge=1500, le=2100, description="Year of publication, if verified.")
+    year: int | None = Field(
+        None, ge=1500, le=2100, description="Year of publication, if verified."
+    )
     venue: str | None = Field(None, description="Journal, site or publisher, if verified.")
-    venue_verified: bool = Field(False, description="True when venue and year were confirmed in a publisher or catalogue record.")
+    venue_verified: bool = Field(
+        False,
+        description="True when venue and year were confirmed in a publisher or catalogue record.",
+    )
     doi: str | None = Field(None, description="DOI of the document itself, if verified.")
     arxiv_id: str | None = Field(None, description="arXiv id of the document itself, if verified.")
     url: str | None = Field(None, description="Where the document was found.")
-    kind: DocumentKind = Field(description="peer-reviewed article, preprint, book, unreviewed manuscript, aggregator page or web page.")
+    kind: DocumentKind = Field(
+        description="peer-reviewed article, preprint, book, unreviewed manuscript, aggregator page or web page."
+    )
     language: str = Field("en", description="Language of the source text (BCP 47).")
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
         description="sha256 of data/sources/<id>.txt, checked at every build."
     )
-    received_from: str | None = Field(None, description="Where the source text came from (file name or URL).")
+    received_from: str | None = Field(
+        None, description="Where the source text came from (file name or URL)."
+    )
     metadata_notes: str | None = Field(
         None, description="How the metadata was verified, and what could not be (Markdown)."
     )
     assessment: Assessment | None = Field(None, description="Overall assessment of the document.")
     claims: list[Claim] = Field(default_factory=list, description="The document's claims.")
     equations: list[Equation] = Field(default_factory=list, description="The document's equations.")
-    bibliography: list[Reference] = Field(default_factory=list, description="Works the document cites, quotes or reproduces.")
+    bibliography: list[Reference] = Field(
+        default_factory=list, description="Works the document cites, quotes or reproduces."
+    )
     evidence: list[Evidence] = Field(
         default_factory=list,
         description="Evidence items written apart from their record; each names the record in `about`.",
@@ -390,15 +465,21 @@ class VocabularyTerm(Strict):
 
     term: Text = Field(description="The label, exactly as used in the data.")
     rank: int = Field(ge=1, description="Order, best (1) to worst.")
-    colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = Field(description="Badge background colour.")
-    text_colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = Field(description="Badge text colour.")
+    colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = Field(
+        description="Badge background colour."
+    )
+    text_colour: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = Field(
+        description="Badge text colour."
+    )
     definition: Text = Field(description="What the term means.")
 
 
 class Vocabulary(Strict):
     """data/vocabulary.yaml: every controlled vocabulary."""
 
-    evidence_status: list[VocabularyTerm] = Field(description="Evidence status of claims, equations, references.")
+    evidence_status: list[VocabularyTerm] = Field(
+        description="Evidence status of claims, equations, references."
+    )
     check_status: list[VocabularyTerm] = Field(description="Integrity of equations.")
     citation_status: list[VocabularyTerm] = Field(description="Integrity of citations.")
     claim_type: list[VocabularyTerm] = Field(description="Kinds of claim.")
@@ -407,3 +488,16 @@ class Vocabulary(Strict):
     stance: list[VocabularyTerm] = Field(description="How evidence bears on a record.")
     relation: list[VocabularyTerm] = Field(description="Relations between claims.")
     severity: list[VocabularyTerm] = Field(description="Severity of machine check findings.")
+
+
+def document_schema() -> dict:
+    """The JSON Schema of a document file, as editors use it (schema/document.schema.json)."""
+    schema = Document.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def document_schema_text() -> str:
+    import json
+
+    return json.dumps(document_schema(), indent=2, ensure_ascii=False) + "\n"

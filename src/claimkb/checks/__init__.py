@@ -66,8 +66,15 @@ RULES = {
 }
 
 
-def run_all(kb: Any, *, online: bool = False, fetch: Any = None, cache_dir: Any = None, lines: bool = False,
-            deferred: list[tuple[Any, int]] | None = None) -> list[Finding]:
+def run_all(
+    kb: Any,
+    *,
+    online: bool = False,
+    fetch: Any = None,
+    cache_dir: Any = None,
+    lines: bool = False,
+    deferred: list[tuple[Any, int]] | None = None,
+) -> list[Finding]:
     """Every rule over the knowledge base; findings in a deterministic order.
 
     The streaming build runs it on one document at a time and passes ``deferred``:
@@ -91,9 +98,15 @@ def run_all(kb: Any, *, online: bool = False, fetch: Any = None, cache_dir: Any 
     return findings
 
 
-def report(findings: Iterable[Finding], *, only_errors: bool = False, show_info: bool = True) -> str:
+def report(
+    findings: Iterable[Finding], *, only_errors: bool = False, show_info: bool = True
+) -> str:
     """The findings as text, grouped by document and severity (errors first)."""
-    items = [f for f in findings if (f.severity == "error" or not only_errors) and (show_info or f.severity != "info")]
+    items = [
+        f
+        for f in findings
+        if (f.severity == "error" or not only_errors) and (show_info or f.severity != "info")
+    ]
     if not items:
         return "no findings" if not only_errors else "no check errors"
     groups: dict[str, list[Finding]] = {}
@@ -110,5 +123,7 @@ def report(findings: Iterable[Finding], *, only_errors: bool = False, show_info:
                 where = f" ({f.where()})" if f.where() else ""
                 lines.append(f"    [{f.rule}] {f.about_type} {f.about_id}{where}: {f.message}")
     counts = {s: sum(1 for f in items if f.severity == s) for s in ("error", "warning", "info")}
-    lines.append(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n or s == "error"))
+    lines.append(
+        ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n or s == "error")
+    )
     return "\n".join(lines)

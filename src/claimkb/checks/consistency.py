@@ -47,21 +47,6 @@ class EvidenceIndex:
         return paths.get(id(ev), ())
 
 
-def contradiction(col: Any, ld: Any, claim_id: str, status: str, other_id: str, other_status: str, path: tuple[Any, ...]) -> None:
-    """The findings of claim `claim_id` linked `contradicts` to `other_id`, given both statuses."""
-    pair = {status, other_status}
-    if status == "established" and other_status == "established":
-        col.add(ld, "claim", claim_id, "contradiction-both-established", "error",
-                f"Claims {claim_id} and {other_id} are linked `contradicts`, yet both are rated `established`: two contradicting "
-                "claims cannot both agree with well-tested physics. Re-assess one of them (contradicted?) or correct the link.",
-                path)
-    elif pair == {"established", "supported"} or (status == other_status == "supported"):
-        col.add(ld, "claim", claim_id, "contradiction-both-backed", "warning",
-                f"Claims {claim_id} ({status}) and {other_id} ({other_status}) are linked `contradicts`, yet both are rated as backed "
-                "by evidence. Re-assess one of them, or explain the tension in the rationales.",
-                path)
-
-
 def normalize_title(title: str) -> str:
     t = unicodedata.normalize("NFKD", title).casefold()
     t = "".join(c for c in t if not unicodedata.combining(c))
@@ -69,11 +54,6 @@ def normalize_title(title: str) -> str:
 
 
 def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
-    status_of: dict[str, tuple[str, Any, int]] = {}  # claim id -> (status, ld, index)
-    for ld in kb.documents:
-        for i, c in enumerate(ld.doc.claims):
-            status_of[c.id] = (c.status, ld, i)
-
     for ld in kb.documents:
         d = ld.doc
         labels = {r.label: r for r in d.bibliography}
@@ -90,47 +70,72 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                 if not self_cite:
                     independent[about] = independent.get(about, 0) + 1
             if ev.bibliography is not None and cited is None:
-                col.add(ld, "evidence", about, "unknown-bibliography-label", "error",
-                        f"Evidence about {about} names bibliography label {ev.bibliography!r}, which document {d.id} does not have. "
-                        f"Use one of: {', '.join(sorted(labels)) or '(no bibliography)'}.",
-                        evidence_ids.path(ld, ev))
+                col.add(
+                    ld,
+                    "evidence",
+                    about,
+                    "unknown-bibliography-label",
+                    "error",
+                    f"Evidence about {about} names bibliography label {ev.bibliography!r}, which document {d.id} does not have. "
+                    f"Use one of: {', '.join(sorted(labels)) or '(no bibliography)'}.",
+                    evidence_ids.path(ld, ev),
+                )
 
         for kind, plural in KIND_PLURAL.items():
             for i, rec in enumerate(getattr(d, plural)):
                 n = count.get(rec.id, 0)
                 if rec.status in NEEDS_EVIDENCE and n == 0:
-                    col.add(ld, kind, rec.id, "needs-evidence", "error",
-                            f"{kind.capitalize()} {rec.id} is rated `{rec.status}` but has no evidence. Add at least one evidence item "
-                            "(a work with a verified DOI, ISBN or stable URL, or a bibliography label), or lower the status.",
-                            (plural, i, "status"))
-                elif kind in ("claim", "equation") and supporting.get(rec.id) and not independent.get(rec.id) and rec.status in ABOVE_SPECULATIVE:
+                    col.add(
+                        ld,
+                        kind,
+                        rec.id,
+                        "needs-evidence",
+                        "error",
+                        f"{kind.capitalize()} {rec.id} is rated `{rec.status}` but has no evidence. Add at least one evidence item "
+                        "(a work with a verified DOI, ISBN or stable URL, or a bibliography label), or lower the status.",
+                        (plural, i, "status"),
+                    )
+                elif (
+                    kind in ("claim", "equation")
+                    and supporting.get(rec.id)
+                    and not independent.get(rec.id)
+                    and rec.status in ABOVE_SPECULATIVE
+                ):
                     if rec.status == "established":
-                        col.add(ld, kind, rec.id, "self-citation-only", "error",
-                                f"{kind.capitalize()} {rec.id} is rated `established`, but its only supporting evidence is self-citation. "
-                                "Established means well-tested physics: cite an independent textbook, review or measurement, or lower the status.",
-                                (plural, i, "status"))
+                        col.add(
+                            ld,
+                            kind,
+                            rec.id,
+                            "self-citation-only",
+                            "error",
+                            f"{kind.capitalize()} {rec.id} is rated `established`, but its only supporting evidence is self-citation. "
+                            "Established means well-tested physics: cite an independent textbook, review or measurement, or lower the status.",
+                            (plural, i, "status"),
+                        )
                     else:
-                        col.add(ld, kind, rec.id, "self-citation-only", "warning",
-                                f"{kind.capitalize()} {rec.id} is rated `supported`, but its only supporting evidence is self-citation. "
-                                "Add independent evidence, or explain in the rationale why the authors' own peer-reviewed result suffices "
-                                "(otherwise `speculative` fits: the vocabulary calls proposals resting on the authors' own earlier work speculative).",
-                                (plural, i, "status"))
+                        col.add(
+                            ld,
+                            kind,
+                            rec.id,
+                            "self-citation-only",
+                            "warning",
+                            f"{kind.capitalize()} {rec.id} is rated `supported`, but its only supporting evidence is self-citation. "
+                            "Add independent evidence, or explain in the rationale why the authors' own peer-reviewed result suffices "
+                            "(otherwise `speculative` fits: the vocabulary calls proposals resting on the authors' own earlier work speculative).",
+                            (plural, i, "status"),
+                        )
                 for j, label in enumerate(getattr(rec, "cites", ())):
                     if label not in labels:
-                        col.add(ld, kind, rec.id, "unknown-bibliography-label", "error",
-                                f"{kind.capitalize()} {rec.id} cites bibliography label {label!r}, which document {d.id} does not have. "
-                                f"Use one of: {', '.join(sorted(labels)) or '(no bibliography)'}; or add the entry.",
-                                (plural, i, "cites", j))
-
-        # contradicting claims that are both well backed
-        for i, c in enumerate(d.claims):
-            for j, link in enumerate(c.links):
-                if link.relation != "contradicts":
-                    continue
-                other = status_of.get(link.to)
-                if other is None:  # in another document (the streaming build checks those itself)
-                    continue
-                contradiction(col, ld, c.id, c.status, link.to, other[0], ("claims", i, "links", j))
+                        col.add(
+                            ld,
+                            kind,
+                            rec.id,
+                            "unknown-bibliography-label",
+                            "error",
+                            f"{kind.capitalize()} {rec.id} cites bibliography label {label!r}, which document {d.id} does not have. "
+                            f"Use one of: {', '.join(sorted(labels)) or '(no bibliography)'}; or add the entry.",
+                            (plural, i, "cites", j),
+                        )
 
         # duplicate bibliography entries within the document
         by_doi: dict[str, tuple[int, Any]] = {}
@@ -141,25 +146,50 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                 key = r.doi.strip().lower()
                 first = by_doi.get(key)
                 if first is not None and not noted:
-                    col.add(ld, "bibliography", r.id, "duplicate-bibliography", "warning",
-                            f"Bibliography entries {first[1].id} and {r.id} have the same DOI ({r.doi}). Merge them if they are one "
-                            "entry of the data; if the document itself lists the work twice, say so in `problems` (\"duplicate of ...\").",
-                            ("bibliography", i, "doi"))
+                    col.add(
+                        ld,
+                        "bibliography",
+                        r.id,
+                        "duplicate-bibliography",
+                        "warning",
+                        f"Bibliography entries {first[1].id} and {r.id} have the same DOI ({r.doi}). Merge them if they are one "
+                        'entry of the data; if the document itself lists the work twice, say so in `problems` ("duplicate of ...").',
+                        ("bibliography", i, "doi"),
+                    )
                 by_doi.setdefault(key, (i, r))
             if r.title:
                 key = normalize_title(r.title)
                 first = by_title.get(key)
-                if key and first is not None and not noted and not (r.doi and first[1].doi and r.doi.lower() != first[1].doi.lower()):
-                    if not (r.doi and first[1].doi and r.doi.lower() == first[1].doi.lower()):  # already reported by DOI
-                        col.add(ld, "bibliography", r.id, "duplicate-bibliography", "warning",
-                                f"Bibliography entries {first[1].id} and {r.id} have the same title ({r.title!r}). Merge them if they are "
-                                "the same work; if the document lists it twice, say so in `problems` (\"duplicate of ...\"); if they are "
-                                "different works (e.g. editions), give each its DOI or ISBN.",
-                                ("bibliography", i, "title"))
+                if (
+                    key
+                    and first is not None
+                    and not noted
+                    and not (r.doi and first[1].doi and r.doi.lower() != first[1].doi.lower())
+                ):
+                    if not (
+                        r.doi and first[1].doi and r.doi.lower() == first[1].doi.lower()
+                    ):  # already reported by DOI
+                        col.add(
+                            ld,
+                            "bibliography",
+                            r.id,
+                            "duplicate-bibliography",
+                            "warning",
+                            f"Bibliography entries {first[1].id} and {r.id} have the same title ({r.title!r}). Merge them if they are "
+                            'the same work; if the document lists it twice, say so in `problems` ("duplicate of ..."); if they are '
+                            "different works (e.g. editions), give each its DOI or ISBN.",
+                            ("bibliography", i, "title"),
+                        )
                 by_title.setdefault(key, (i, r))
 
             if r.citation_status == "verified" and r.problems:
-                col.add(ld, "bibliography", r.id, "verified-with-problems", "warning",
-                        f"Bibliography entry {r.id} is marked `verified` (every element agrees with the record) but lists problems: "
-                        f"{'; '.join(x.rstrip('. ') for x in r.problems)}. Set citation_status to `minor errors` or `citation error`, or drop problems that are not.",
-                        ("bibliography", i, "citation_status"))
+                col.add(
+                    ld,
+                    "bibliography",
+                    r.id,
+                    "verified-with-problems",
+                    "warning",
+                    f"Bibliography entry {r.id} is marked `verified` (every element agrees with the record) but lists problems: "
+                    f"{'; '.join(x.rstrip('. ') for x in r.problems)}. Set citation_status to `minor errors` or `citation error`, or drop problems that are not.",
+                    ("bibliography", i, "citation_status"),
+                )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..ingest.load import line_of
+from ..problems import display_path
+
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
@@ -61,16 +64,21 @@ class Collector:
         ``reread`` is set, as `claimkb check` does), so a large build with many
         warnings does not parse its files twice.
         """
-        from ..load import _line
-        from ..problems import display_path
 
         out = []
         shown: dict[int, str] = {}  # per document: its path as shown, computed once
         no_yaml: set[int] = set()  # documents whose YAML cannot be read (built in memory)
         if not reread:
-            with_errors = {id(ld) for f, (ld, _p) in zip(self.findings, self._paths) if ld is not None and f.severity == "error"}
-            no_yaml = {id(ld) for _f, (ld, _p) in zip(self.findings, self._paths)
-                       if ld is not None and ld.yaml is None and id(ld) not in with_errors}
+            with_errors = {
+                id(ld)
+                for f, (ld, _p) in zip(self.findings, self._paths)
+                if ld is not None and f.severity == "error"
+            }
+            no_yaml = {
+                id(ld)
+                for _f, (ld, _p) in zip(self.findings, self._paths)
+                if ld is not None and ld.yaml is None and id(ld) not in with_errors
+            }
         for f, (ld, path) in zip(self.findings, self._paths):
             if ld is None:
                 out.append(f)
@@ -81,7 +89,7 @@ class Collector:
             line = None
             if path is not None and key not in no_yaml:
                 try:
-                    line = _line(ld, path)
+                    line = line_of(ld, path)
                 except Exception:  # a path the YAML does not have: no line, still a finding
                     line = None
                 if ld.yaml is None:

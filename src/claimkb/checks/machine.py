@@ -103,8 +103,16 @@ def codata_label() -> str:
     import scipy
     import scipy.constants._codata as codata
 
-    years = [int(m.group(1)) for n in dir(codata) if (m := re.fullmatch(r"_physical_constants_(\d{4})", n))]
-    return f"CODATA {max(years)} (scipy {scipy.__version__})" if years else f"CODATA (scipy {scipy.__version__})"
+    years = [
+        int(m.group(1))
+        for n in dir(codata)
+        if (m := re.fullmatch(r"_physical_constants_(\d{4})", n))
+    ]
+    return (
+        f"CODATA {max(years)} (scipy {scipy.__version__})"
+        if years
+        else f"CODATA (scipy {scipy.__version__})"
+    )
 
 
 Dims = dict[str, Fraction]
@@ -115,7 +123,9 @@ def _dims_of_units(units: str) -> Dims:
     try:
         q = u.Quantity(1, units if units.strip() not in ("", "1") else "dimensionless")
     except Exception as e:  # pint raises several error types
-        raise FormError(f"units {units!r} are not understood ({type(e).__name__}); write them as pint does, e.g. m, J*s, F/m, 1") from None
+        raise FormError(
+            f"units {units!r} are not understood ({type(e).__name__}); write them as pint does, e.g. m, J*s, F/m, 1"
+        ) from None
     return {k: Fraction(v).limit_denominator(1000) for k, v in q.dimensionality.items() if v}
 
 
@@ -125,7 +135,15 @@ def _dims_text(d: Dims) -> str:
     parts = []
     for k in sorted(d):
         unit = BASE_UNITS.get(k, k.strip("[]"))
-        short = {"meter": "m", "kilogram": "kg", "second": "s", "ampere": "A", "kelvin": "K", "mole": "mol", "candela": "cd"}.get(unit, unit)
+        short = {
+            "meter": "m",
+            "kilogram": "kg",
+            "second": "s",
+            "ampere": "A",
+            "kelvin": "K",
+            "mole": "mol",
+            "candela": "cd",
+        }.get(unit, unit)
         e = d[k]
         parts.append(short if e == 1 else f"{short}^{e}")
     return " ".join(parts)
@@ -141,7 +159,10 @@ def _display(value: float, d: Dims, display_units: str | None) -> str:
     """A number in SI base units shown in display_units (or in SI base units)."""
     if display_units:
         u = ureg()
-        base = " * ".join(f"{BASE_UNITS.get(k, k.strip('[]'))} ** {float(e)}" for k, e in d.items()) or "dimensionless"
+        base = (
+            " * ".join(f"{BASE_UNITS.get(k, k.strip('[]'))} ** {float(e)}" for k, e in d.items())
+            or "dimensionless"
+        )
         try:
             q = u.Quantity(value, base).to(display_units)
             return f"{q.magnitude:.6g} {display_units}"
@@ -185,7 +206,11 @@ class Form:
     def expand(self, expr: Any) -> Any:
         """Substitute every definition (definitions were checked for cycles)."""
         for _ in range(len(self.syms) + 1):
-            rep = {s.symbol: s.definition for s in self.by_symbol.values() if s.definition is not None and s.symbol in expr.free_symbols}
+            rep = {
+                s.symbol: s.definition
+                for s in self.by_symbol.values()
+                if s.definition is not None and s.symbol in expr.free_symbols
+            }
             if not rep:
                 return expr
             expr = expr.xreplace(rep)
@@ -196,10 +221,18 @@ def _parse(text: str, local: dict[str, Any], where: str) -> Any:
     if "__" in text or re.search(r"[\[\]{};]|lambda\s", text):
         raise FormError(f"{where}: {text!r} is not a plain SymPy expression")
     try:
-        return parse_expr(text, local_dict=dict(local), global_dict=dict(ALLOWED_FUNCTIONS), transformations=(auto_number, convert_xor), evaluate=True)
+        return parse_expr(
+            text,
+            local_dict=dict(local),
+            global_dict=dict(ALLOWED_FUNCTIONS),
+            transformations=(auto_number, convert_xor),
+            evaluate=True,
+        )
     except NameError as e:
         name = str(e).split("'")[1] if "'" in str(e) else str(e)
-        raise FormError(f"{where}: {text!r} uses {name!r}, which is not a declared symbol; add it under `symbols`") from None
+        raise FormError(
+            f"{where}: {text!r} uses {name!r}, which is not a declared symbol; add it under `symbols`"
+        ) from None
     except (SyntaxError, TypeError, ValueError, AttributeError, sp.SympifyError) as e:
         raise FormError(f"{where}: cannot parse {text!r} ({type(e).__name__}: {e})") from None
 
@@ -216,9 +249,16 @@ def build_form(mc: Any) -> Form:
             problems.append(f"symbol {s.name!r} is declared twice; keep one")
             continue
         if keyword.iskeyword(s.name) or s.name in ALLOWED_FUNCTIONS:
-            problems.append(f"symbol name {s.name!r} is reserved (a Python keyword or a function name); rename it, e.g. {s.name}_")
+            problems.append(
+                f"symbol name {s.name!r} is reserved (a Python keyword or a function name); rename it, e.g. {s.name}_"
+            )
             continue
-        assumptions = {"positive": {"positive": True}, "real": {"real": True}, "complex": {}, "operator": {"commutative": False}}[s.domain]
+        assumptions = {
+            "positive": {"positive": True},
+            "real": {"real": True},
+            "complex": {},
+            "operator": {"commutative": False},
+        }[s.domain]
         sym = sp.Symbol(s.name, **assumptions)
         try:
             dims = _dims_of_units(s.units)
@@ -282,7 +322,9 @@ def build_form(mc: Any) -> Form:
         if st == 2:
             return
         if st == 1:
-            problems.append(f"definitions are circular: {' -> '.join(chain + [name])}; one symbol must be a base quantity")
+            problems.append(
+                f"definitions are circular: {' -> '.join(chain + [name])}; one symbol must be a base quantity"
+            )
             raise FormError("cycle")
         state[name] = 1
         d = syms[name].definition
@@ -333,7 +375,9 @@ def dims_of(expr: Any, form: Form) -> Dims:
         ds = [dims_of(a, form) for a in expr.args]
         for a, d in zip(expr.args[1:], ds[1:]):
             if d != ds[0]:
-                raise FormError(f"cannot add {expr.args[0]} ({_dims_text(ds[0])}) and {a} ({_dims_text(d)})")
+                raise FormError(
+                    f"cannot add {expr.args[0]} ({_dims_text(ds[0])}) and {a} ({_dims_text(d)})"
+                )
         return ds[0]
     if expr.is_Mul:
         out: Dims = {}
@@ -349,8 +393,14 @@ def dims_of(expr: Any, form: Form) -> Dims:
         if not bd:
             return {}
         if not exp.is_number:
-            raise FormError(f"{base} has units {_dims_text(bd)}, so its exponent must be a number, not {exp}")
-        f = Fraction(str(sp.nsimplify(exp))) if exp.is_Rational else Fraction(float(exp)).limit_denominator(1000)
+            raise FormError(
+                f"{base} has units {_dims_text(bd)}, so its exponent must be a number, not {exp}"
+            )
+        f = (
+            Fraction(str(sp.nsimplify(exp)))
+            if exp.is_Rational
+            else Fraction(float(exp)).limit_denominator(1000)
+        )
         return {k: v * f for k, v in bd.items() if v * f}
     if isinstance(expr, (sp.Abs, sp.re, sp.im, sp.conjugate)):
         return dims_of(expr.args[0], form)
@@ -358,7 +408,9 @@ def dims_of(expr: Any, form: Form) -> Dims:
         for a in expr.args:
             d = dims_of(a, form)
             if d:
-                raise FormError(f"the argument of {expr.func} must be dimensionless, but {a} has units {_dims_text(d)}")
+                raise FormError(
+                    f"the argument of {expr.func} must be dimensionless, but {a} has units {_dims_text(d)}"
+                )
         return {}
     raise FormError(f"cannot work out the units of {expr}")
 
@@ -450,7 +502,9 @@ def numeric_env(form: Form, symbols: set[Any]) -> tuple[dict[Any, Any], list[Sym
                 lo = _point(s.lo, value_of)
                 hi = _point(s.hi, value_of)
                 if lo.a > hi.b:
-                    raise FormError(f"the range of {s.name} is empty: min {s.lo} exceeds max {s.hi}")
+                    raise FormError(
+                        f"the range of {s.name} is empty: min {s.lo} exceeds max {s.hi}"
+                    )
                 v = iv.mpf([lo.a, hi.b])
                 free.append(s)
             elif s.definition is not None:
@@ -522,7 +576,9 @@ def _mid(x: Any) -> Any:
     return x.mid
 
 
-def decide_numeric(form: Form, left: Any, op: str, right: Any, rtol: float) -> tuple[str, str, dict]:
+def decide_numeric(
+    form: Form, left: Any, op: str, right: Any, rtol: float
+) -> tuple[str, str, dict]:
     """Numerical verdict of `left op right` over the premises' box, with the sides' ranges."""
     symbols = left.free_symbols | right.free_symbols
     env, free = numeric_env(form, symbols)
@@ -545,13 +601,23 @@ def decide_numeric(form: Form, left: Any, op: str, right: Any, rtol: float) -> t
         with _precision():
             l2, r2 = iv_eval(left, e2), iv_eval(right, e2)
         if _holds_num(op, float((r2 - l2).a), float((r2 - l2).b), tol) == "fails":
-            where = ", ".join(f"{s.name} = {s.spec.min if c == env[s.symbol].a else s.spec.max}" for s, c in zip(free, corner))
+            where = ", ".join(
+                f"{s.name} = {s.spec.min if c == env[s.symbol].a else s.spec.max}"
+                for s, c in zip(free, corner)
+            )
             return "fails", f"at {where}", info
     if op == "==":
         # equalities with free variables: compare at sample points (symbolic proof is the stronger check)
         pts = corners + [tuple(_mid(env[s.symbol]).a for s in free)]
         for k in range(1, 8):
-            pts.append(tuple(float(env[s.symbol].a) + (float(env[s.symbol].b) - float(env[s.symbol].a)) * ((k * 0.618034 * (j + 1)) % 1) for j, s in enumerate(free)))
+            pts.append(
+                tuple(
+                    float(env[s.symbol].a)
+                    + (float(env[s.symbol].b) - float(env[s.symbol].a))
+                    * ((k * 0.618034 * (j + 1)) % 1)
+                    for j, s in enumerate(free)
+                )
+            )
         for pt in pts:
             e2 = dict(env)
             for s, c in zip(free, pt):
@@ -559,9 +625,18 @@ def decide_numeric(form: Form, left: Any, op: str, right: Any, rtol: float) -> t
             e2 = _recompute(form, e2, free)
             with _precision():
                 l2, r2 = iv_eval(left, e2), iv_eval(right, e2)
-            v = _holds_num("==", float((r2 - l2).a), float((r2 - l2).b), rtol * max(abs(float(l2.a)), abs(float(r2.a)), 1e-300))
+            v = _holds_num(
+                "==",
+                float((r2 - l2).a),
+                float((r2 - l2).b),
+                rtol * max(abs(float(l2.a)), abs(float(r2.a)), 1e-300),
+            )
             if v != "holds":
-                return ("fails" if v == "fails" else "undetermined"), "at a sample point of the premises", info
+                return (
+                    ("fails" if v == "fails" else "undetermined"),
+                    "at a sample point of the premises",
+                    info,
+                )
         return "holds", f"at {len(pts)} sample points of the premises", info
     # inequalities: bisection of the box
     boxes = collections.deque([{s.symbol: env[s.symbol] for s in free}])
@@ -576,7 +651,9 @@ def decide_numeric(form: Form, left: Any, op: str, right: Any, rtol: float) -> t
         with _precision():
             lm, rm = iv_eval(left, em), iv_eval(right, em)
         if _holds_num(op, float((rm - lm).a), float((rm - lm).b), tol) == "fails":
-            where = ", ".join(f"{form.by_symbol[k].name} = {float(x.mid):.6g}" for k, x in box.items())
+            where = ", ".join(
+                f"{form.by_symbol[k].name} = {float(x.mid):.6g}" for k, x in box.items()
+            )
             return "fails", f"at {where} (SI units)", info
         e2 = dict(env)
         e2.update(box)
@@ -585,10 +662,19 @@ def decide_numeric(form: Form, left: Any, op: str, right: Any, rtol: float) -> t
             l2, r2 = iv_eval(left, e2), iv_eval(right, e2)
         v = _holds_num(op, float((r2 - l2).a), float((r2 - l2).b), tol)
         if v == "fails":
-            where = ", ".join(f"{form.by_symbol[k].name} in [{float(x.a):.6g}, {float(x.b):.6g}]" for k, x in box.items())
+            where = ", ".join(
+                f"{form.by_symbol[k].name} in [{float(x.a):.6g}, {float(x.b):.6g}]"
+                for k, x in box.items()
+            )
             return "fails", f"for {where} (SI units)", info
         if v == "unknown":
-            k = max(box, key=lambda s: (float(box[s].b) - float(box[s].a)) / max(abs(float(box[s].b)), abs(float(box[s].a)), 1e-300))
+            k = max(
+                box,
+                key=lambda s: (
+                    (float(box[s].b) - float(box[s].a))
+                    / max(abs(float(box[s].b)), abs(float(box[s].a)), 1e-300)
+                ),
+            )
             x = box[k]
             m = x.mid
             for part in (iv.mpf([x.a, m]), iv.mpf([m, x.b])):
@@ -596,7 +682,11 @@ def decide_numeric(form: Form, left: Any, op: str, right: Any, rtol: float) -> t
                 nb[k] = part
                 boxes.append(nb)
     if boxes:
-        return "undetermined", f"interval arithmetic could not decide within {BISECTION_BOXES} boxes", info
+        return (
+            "undetermined",
+            f"interval arithmetic could not decide within {BISECTION_BOXES} boxes",
+            info,
+        )
     return "holds", "for every value the premises allow", info
 
 
@@ -644,11 +734,16 @@ def decide_symbolic_eq(form: Form, left: Any, right: Any) -> tuple[str, str]:
             return "proved", "symbolically (expanding both sides)"
         free_unconstrained = all(_unconstrained(form, s) for s in diff.free_symbols)
         if free_unconstrained:
-            return "disproved", f"symbolically: the two sides differ by {diff}, which is not zero in general"
+            return (
+                "disproved",
+                f"symbolically: the two sides differ by {diff}, which is not zero in general",
+            )
         return "unknown", ""
     diff = sp.simplify(A - B)
     if diff == 0:
-        return "proved", "symbolically after substituting the definitions" if (A != left or B != right) else "symbolically"
+        return "proved", "symbolically after substituting the definitions" if (
+            A != left or B != right
+        ) else "symbolically"
     if B != 0:
         ratio = sp.simplify(sp.powsimp(A / B, force=False))
         if ratio == 1:
@@ -660,7 +755,9 @@ def decide_symbolic_eq(form: Form, left: Any, right: Any) -> tuple[str, str]:
 
 def _unconstrained(form: Form, sym: Any) -> bool:
     s = form.by_symbol.get(sym)
-    return s is not None and s.value is None and s.lo is None and s.hi is None and s.definition is None
+    return (
+        s is not None and s.value is None and s.lo is None and s.hi is None and s.definition is None
+    )
 
 
 def _tight_symbolic(form: Form, left: Any, right: Any, free: list[str]) -> str:
@@ -716,16 +813,23 @@ def decide(form: Form, rel: Any) -> Outcome:
             return Outcome(rel, "invalid", f"{head}: {e}")
         if dl != dr:
             verdicts.append("fails")
-            sentences.append(f"{head} fails dimensionally: left side {_dims_text(dl)}, right side {_dims_text(dr)}")
+            sentences.append(
+                f"{head} fails dimensionally: left side {_dims_text(dl)}, right side {_dims_text(dr)}"
+            )
             continue
         dim_note = f"units agree ({_dims_text(dl)})"
         symbolic = ("unknown", "")
         if op == "==":
             try:
                 symbolic = decide_symbolic_eq(form, left, right)
-            except Exception as e:  # SymPy can raise on exotic input; report, do not crash the build
+            except (
+                Exception
+            ) as e:  # SymPy can raise on exotic input; report, do not crash the build
                 symbolic = ("unknown", f"SymPy failed ({type(e).__name__})")
-        rtol = max(rel.tolerance or DEFAULT_RTOL, 4 * _uncertainty(form, left.free_symbols | right.free_symbols))
+        rtol = max(
+            rel.tolerance or DEFAULT_RTOL,
+            4 * _uncertainty(form, left.free_symbols | right.free_symbols),
+        )
         try:
             num, where, info = decide_numeric(form, left, op, right, rtol)
         except NoNumbers as e:
@@ -754,7 +858,11 @@ def decide(form: Form, rel: Any) -> Outcome:
             how = f"{head} fails {symbolic[1]}"
         elif num in ("holds", "fails"):
             verdict = num
-            how = f"{head} {num} numerically" + (f" {where}" if where else "") + f": {nums}; {dim_note}"
+            how = (
+                f"{head} {num} numerically"
+                + (f" {where}" if where else "")
+                + f": {nums}; {dim_note}"
+            )
             if num == "holds" and op != "==" and info.get("free"):
                 margin_tight = _tight(info, op)
                 if margin_tight:
@@ -765,7 +873,9 @@ def decide(form: Form, rel: Any) -> Outcome:
         else:
             verdict = "undetermined"
             why = symbolic[1] or ""
-            how = f"{head} could not be decided: " + "; ".join(x for x in (why, f"no numbers ({where})" if num == "unavailable" else where) if x)
+            how = f"{head} could not be decided: " + "; ".join(
+                x for x in (why, f"no numbers ({where})" if num == "unavailable" else where) if x
+            )
         verdicts.append(verdict)
         sentences.append(how)
     if "invalid" in verdicts:
@@ -778,7 +888,9 @@ def decide(form: Form, rel: Any) -> Outcome:
         outcome = "holds"
     text = ". ".join(sentences)
     if used_numbers:
-        uses_codata = any(s.spec.codata for s in form.syms.values() if s.symbol in _needed(form, exprs))
+        uses_codata = any(
+            s.spec.codata for s in form.syms.values() if s.symbol in _needed(form, exprs)
+        )
         source = codata_label() if uses_codata else "the values given"
         text += f" [numbers: {source}, relative tolerance {max(used_numbers):.1g}]"
     return Outcome(rel, outcome, text)
@@ -808,7 +920,12 @@ def _premise_text(form: Form, name: str) -> str:
 def _tight(info: dict, op: str) -> bool:
     L, R = info["left"], info["right"]
     scale = max(abs(float(L.a)), abs(float(L.b)), abs(float(R.a)), abs(float(R.b)), 1e-300)
-    ends = (float(R.a) - float(L.a), float(R.b) - float(L.b), float(R.a) - float(L.b), float(R.b) - float(L.a))
+    ends = (
+        float(R.a) - float(L.a),
+        float(R.b) - float(L.b),
+        float(R.a) - float(L.b),
+        float(R.b) - float(L.a),
+    )
     return any(abs(x) <= 1e-6 * scale for x in ends)
 
 

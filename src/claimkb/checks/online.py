@@ -18,18 +18,21 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote
 
-from .identifiers import doi_problem
+from ..identifiers import doi_problem
 
 Fetch = Callable[[str], tuple[int, bytes]]
 USER_AGENT = "claimkb/0.1 (machine checks; https://github.com/)"
 
 
 def urllib_fetch(url: str, timeout: float = 10.0) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+    req = urllib.request.Request(
+        url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             return resp.status, resp.read()
@@ -120,18 +123,38 @@ def check(kb: Any, col: Any, *, fetch: Fetch | None = None, cache_dir: Any = Non
             answer = lookup(doi, fetch, cache)
         except (OSError, urllib.error.URLError, TimeoutError, ValueError) as e:
             offline = True
-            col.add(None, "knowledge base", "online", "online-unavailable", "info",
-                    f"Online lookups stopped at DOI {doi}: {e}. Everything else was checked; run `claimkb check --online` again with a network (answers are cached in {cache}).")
+            col.add(
+                None,
+                "knowledge base",
+                "online",
+                "online-unavailable",
+                "info",
+                f"Online lookups stopped at DOI {doi}: {e}. Everything else was checked; run `claimkb check --online` again with a network (answers are cached in {cache}).",
+            )
             continue
         looked += 1
         if not answer["registered"]:
-            col.add(ld, about_type, about_id, "online-doi", "error",
-                    f"DOI {doi} is not registered (Crossref and the DOI handle service do not know it). Look the work up again and correct the DOI.",
-                    path)
+            col.add(
+                ld,
+                about_type,
+                about_id,
+                "online-doi",
+                "error",
+                f"DOI {doi} is not registered (Crossref and the DOI handle service do not know it). Look the work up again and correct the DOI.",
+                path,
+            )
             continue
         rec = answer.get("record")
         if rec is None:
-            col.add(ld, about_type, about_id, "online-doi", "info", f"DOI {doi} is registered (not with Crossref); its metadata was not compared.", path)
+            col.add(
+                ld,
+                about_type,
+                about_id,
+                "online-doi",
+                "info",
+                f"DOI {doi} is registered (not with Crossref); its metadata was not compared.",
+                path,
+            )
             continue
         diffs = []
         if rec.get("title") and work.title:
@@ -141,8 +164,24 @@ def check(kb: Any, col: Any, *, fetch: Fetch | None = None, cache_dir: Any = Non
         if rec.get("year") and work.year and abs(int(rec["year"]) - int(work.year)) > 1:
             diffs.append(f"Crossref's year is {rec['year']}, the record has {work.year}")
         if diffs:
-            col.add(ld, about_type, about_id, "online-doi", "warning",
-                    f"DOI {doi}: " + "; ".join(diffs) + ". Check that the DOI belongs to this work and correct the record.", path)
+            col.add(
+                ld,
+                about_type,
+                about_id,
+                "online-doi",
+                "warning",
+                f"DOI {doi}: "
+                + "; ".join(diffs)
+                + ". Check that the DOI belongs to this work and correct the record.",
+                path,
+            )
         else:
-            col.add(ld, about_type, about_id, "online-doi", "info",
-                    f"DOI {doi} is registered with Crossref and its title and year match the record.", path)
+            col.add(
+                ld,
+                about_type,
+                about_id,
+                "online-doi",
+                "info",
+                f"DOI {doi} is registered with Crossref and its title and year match the record.",
+                path,
+            )

@@ -24,10 +24,14 @@ def connect_ro(db: Path) -> sqlite3.Connection:
         conn.row_factory = sqlite3.Row
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
     except sqlite3.DatabaseError as e:
-        raise ExportError(f"{db} is not a claimkb database ({e}): rebuild it with `claimkb build`") from None
+        raise ExportError(
+            f"{db} is not a claimkb database ({e}): rebuild it with `claimkb build`"
+        ) from None
     missing = {"documents", "claims", "bibliography", "evidence", "evidence_statuses"} - tables
     if missing:
-        raise ExportError(f"{db} is not a claimkb database (no table {', '.join(sorted(missing))}): rebuild it with `claimkb build`")
+        raise ExportError(
+            f"{db} is not a claimkb database (no table {', '.join(sorted(missing))}): rebuild it with `claimkb build`"
+        )
     return conn
 
 

@@ -41,7 +41,11 @@ REMOTE_CONTEXT = "https://schema.org"
 def _person(name: str) -> dict[str, Any]:
     if "," in name:
         family, given = (p.strip() for p in name.split(",", 1))
-        out: dict[str, Any] = {"@type": "Person", "name": f"{given} {family}".strip(), "familyName": family}
+        out: dict[str, Any] = {
+            "@type": "Person",
+            "name": f"{given} {family}".strip(),
+            "familyName": family,
+        }
         if given:
             out["givenName"] = given
         return out
@@ -91,7 +95,12 @@ def _work(row: sqlite3.Row, *, title_key: str = "title") -> dict[str, Any]:
 
 def scale(conn: sqlite3.Connection) -> dict[str, int]:
     """Status label -> ratingValue (best = number of assessed statuses, worst = 1)."""
-    ranked = [r["term"] for r in conn.execute("select term from evidence_statuses where term != 'not assessed' order by rank")]
+    ranked = [
+        r["term"]
+        for r in conn.execute(
+            "select term from evidence_statuses where term != 'not assessed' order by rank"
+        )
+    ]
     n = len(ranked)
     return {term: n - i for i, term in enumerate(ranked)}
 
@@ -127,10 +136,17 @@ def claimreviews(
     for c in conn.execute(
         "select * from claims where status != 'not assessed' order by document_id, position, id"
     ):
-        if c["status"] not in values:  # pragma: no cover - the vocabulary and the build keep these in step
+        if (
+            c["status"] not in values
+        ):  # pragma: no cover - the vocabulary and the build keep these in step
             continue
         doc = doc_works[c["document_id"]]
-        claim: dict[str, Any] = {"@type": "Claim", "text": c["quote"], "appearance": doc, "firstAppearance": doc}
+        claim: dict[str, Any] = {
+            "@type": "Claim",
+            "text": c["quote"],
+            "appearance": doc,
+            "firstAppearance": doc,
+        }
         if c["voice"] == "authors" and doc.get("author"):
             claim["author"] = doc["author"]
         rating: dict[str, Any] = {
@@ -144,7 +160,9 @@ def claimreviews(
             rating["ratingExplanation"] = c["rationale"]
         review: dict[str, Any] = {"@type": "ClaimReview"}
         if base_url:
-            review["@id"] = review["url"] = f"{base_url.rstrip('/')}/claims/{quote(c['id'], safe='')}"
+            review["@id"] = review["url"] = (
+                f"{base_url.rstrip('/')}/claims/{quote(c['id'], safe='')}"
+            )
         review.update(
             {
                 "identifier": c["id"],
@@ -158,7 +176,10 @@ def claimreviews(
         if c["id"] in evidence:
             review["citation"] = evidence[c["id"]]
         graph.append(review)
-    return {"@context": EMBEDDED_CONTEXT if context == "embedded" else REMOTE_CONTEXT, "@graph": graph}
+    return {
+        "@context": EMBEDDED_CONTEXT if context == "embedded" else REMOTE_CONTEXT,
+        "@graph": graph,
+    }
 
 
 def render(conn: sqlite3.Connection, **kw: Any) -> str:

@@ -28,9 +28,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..build.schema import TABLES
+from ..build.summaries import SUMMARY_TABLES
 from ..fileio import atomic_path
-from ..schema import TABLES
-from ..summaries import SUMMARY_TABLES
 
 #: counts of the other tables, kept for the site's speed: not data of their own
 DERIVED = frozenset(t.name for t in SUMMARY_TABLES)
@@ -39,11 +39,18 @@ DERIVED = frozenset(t.name for t in SUMMARY_TABLES)
 def table_names(conn: sqlite3.Connection) -> list[str]:
     """Data tables of the database, parents first; no views, no FTS tables."""
     rows = conn.execute("select name, sql from sqlite_master where type = 'table'").fetchall()
-    virtual = [r["name"] for r in rows if (r["sql"] or "").upper().startswith("CREATE VIRTUAL TABLE")]
+    virtual = [
+        r["name"] for r in rows if (r["sql"] or "").upper().startswith("CREATE VIRTUAL TABLE")
+    ]
     names = []
     for r in rows:
         n = r["name"]
-        if n.startswith("sqlite_") or n in virtual or any(n.startswith(v + "_") for v in virtual) or n in DERIVED:
+        if (
+            n.startswith("sqlite_")
+            or n in virtual
+            or any(n.startswith(v + "_") for v in virtual)
+            or n in DERIVED
+        ):
             continue
         names.append(n)
     order = {t.name: i for i, t in enumerate(TABLES)}
@@ -52,7 +59,10 @@ def table_names(conn: sqlite3.Connection) -> list[str]:
 
 def columns(conn: sqlite3.Connection, table: str) -> list[tuple[str, str]]:
     """(name, declared type) of each column."""
-    return [(r["name"], (r["type"] or "").upper()) for r in conn.execute(f"pragma table_info([{table}])")]
+    return [
+        (r["name"], (r["type"] or "").upper())
+        for r in conn.execute(f"pragma table_info([{table}])")
+    ]
 
 
 def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
@@ -100,14 +110,27 @@ def csv_text(conn: sqlite3.Connection, table: str) -> str:
 def datapackage(conn: sqlite3.Connection) -> dict[str, Any]:
     resources = []
     for t in table_names(conn):
-        pk = [r["name"] for r in sorted(conn.execute(f"pragma table_info([{t}])"), key=lambda r: r["pk"]) if r["pk"]]
+        pk = [
+            r["name"]
+            for r in sorted(conn.execute(f"pragma table_info([{t}])"), key=lambda r: r["pk"])
+            if r["pk"]
+        ]
         schema: dict[str, Any] = {
             "fields": [{"name": c, "type": _frictionless_type(d)} for c, d in columns(conn, t)],
             "missingValues": [""],
         }
         if pk:
             schema["primaryKey"] = pk
-        resources.append({"name": t, "path": f"{t}.csv", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": schema})
+        resources.append(
+            {
+                "name": t,
+                "path": f"{t}.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": schema,
+            }
+        )
     return {"name": "claimkb", "profile": "tabular-data-package", "resources": resources}
 
 
@@ -117,9 +140,14 @@ def write_csv(conn: sqlite3.Connection, out: Path) -> list[Path]:
     files = {f"{t}.csv": csv_text(conn, t) for t in table_names(conn)}
     files["datapackage.json"] = json.dumps(datapackage(conn), ensure_ascii=False, indent=2) + "\n"
     if out.suffix.lower() == ".zip":
-        with atomic_path(out) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        with (
+            atomic_path(out) as tmp,
+            zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z,
+        ):
             for name, text in files.items():
-                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # reproducible archive
+                info = zipfile.ZipInfo(
+                    name, date_time=(1980, 1, 1, 0, 0, 0)
+                )  # reproducible archive
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 z.writestr(info, text.encode("utf-8"))

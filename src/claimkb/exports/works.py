@@ -22,7 +22,22 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-FIELDS = ("title", "authors", "year", "venue", "volume", "issue", "pages", "publisher", "doi", "isbn", "arxiv_id", "url")
+from ..identifiers import arxiv_key, doi_key, isbn13, isbn_digits
+
+FIELDS = (
+    "title",
+    "authors",
+    "year",
+    "venue",
+    "volume",
+    "issue",
+    "pages",
+    "publisher",
+    "doi",
+    "isbn",
+    "arxiv_id",
+    "url",
+)
 
 
 @dataclass
@@ -53,26 +68,19 @@ _STOP = {"a", "an", "the", "on", "of", "in", "and", "for", "to", "at", "from", "
 
 
 def _ascii(s: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "", unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode())
-
-
-def _isbn13(isbn: str) -> str:
-    digits = re.sub(r"[^0-9Xx]", "", isbn).upper()
-    if len(digits) == 10:
-        core = "978" + digits[:9]
-        check = (10 - sum((1 if i % 2 == 0 else 3) * int(d) for i, d in enumerate(core)) % 10) % 10
-        return core + str(check)
-    return digits
+    return re.sub(
+        r"[^A-Za-z0-9]", "", unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    )
 
 
 def identity(f: dict[str, Any]) -> str | None:
     """The deduplication key of a work: its DOI, ISBN, arXiv id or URL, normalised."""
     if f.get("doi"):
-        return "doi:" + f["doi"].strip().lower()
+        return "doi:" + doi_key(f["doi"])
     if f.get("isbn"):
-        return "isbn:" + _isbn13(f["isbn"])
+        return "isbn:" + (isbn13(f["isbn"]) or isbn_digits(f["isbn"]))
     if f.get("arxiv_id"):
-        return "arxiv:" + re.sub(r"v\d+$", "", f["arxiv_id"].strip().lower())
+        return "arxiv:" + arxiv_key(f["arxiv_id"])
     if f.get("url"):
         u = f["url"].strip()
         u = re.sub(r"^https?://(www\.)?", "", u, flags=re.I)
@@ -90,7 +98,11 @@ def _fields(row: sqlite3.Row) -> dict[str, Any]:
 def _author_key(f: dict[str, Any], ident: str) -> str:
     """<family><year><first title word>; without authors <Two><Title words><year>; else from the identifier."""
     authors = f.get("authors") or []
-    words = [w for w in re.findall(r"[^\W_]+", f.get("title") or "", flags=re.UNICODE) if w.lower() not in _STOP]
+    words = [
+        w
+        for w in re.findall(r"[^\W_]+", f.get("title") or "", flags=re.UNICODE)
+        if w.lower() not in _STOP
+    ]
     year = str(f["year"]) if f.get("year") else ""
     if authors:
         # the family name; for a corporate author (no comma) its first word
@@ -107,7 +119,11 @@ def collect(conn: sqlite3.Connection) -> list[WorkRecord]:
     for r in conn.execute("select * from bibliography order by document_id, position, id"):
         f = _fields(r)
         note = None if f.get("title") else f"As printed in {r['document_id']}: {r['as_printed']}"
-        out.append(WorkRecord(key=r["id"], kind="bibliography", fields=f, note=note, about=[r["document_id"]]))
+        out.append(
+            WorkRecord(
+                key=r["id"], kind="bibliography", fields=f, note=note, about=[r["document_id"]]
+            )
+        )
     merged: dict[str, WorkRecord] = {}
     for r in conn.execute("select * from evidence where cites_bibliography_id is null order by id"):
         f = _fields(r)
@@ -167,8 +183,15 @@ def csl_item(w: WorkRecord) -> dict[str, Any]:
         item["issued"] = {"date-parts": [[int(f["year"])]]}
     if f.get("venue"):
         item["container-title"] = f["venue"]
-    for src, dst in (("volume", "volume"), ("issue", "issue"), ("pages", "page"), ("publisher", "publisher"),
-                     ("doi", "DOI"), ("isbn", "ISBN"), ("url", "URL")):
+    for src, dst in (
+        ("volume", "volume"),
+        ("issue", "issue"),
+        ("pages", "page"),
+        ("publisher", "publisher"),
+        ("doi", "DOI"),
+        ("isbn", "ISBN"),
+        ("url", "URL"),
+    ):
         if f.get(src):
             item[dst] = str(f[src])
     if f.get("arxiv_id"):
@@ -226,10 +249,22 @@ def bibtex_entry(w: WorkRecord) -> str:
     if f.get("title"):
         pairs.append(("title", tex_escape(f["title"])))
     if f.get("venue"):
-        pairs.append(("journal" if entry_type == "article" else ("series" if entry_type == "book" else "howpublished"), tex_escape(f["venue"])))
+        pairs.append(
+            (
+                "journal"
+                if entry_type == "article"
+                else ("series" if entry_type == "book" else "howpublished"),
+                tex_escape(f["venue"]),
+            )
+        )
     if f.get("year"):
         pairs.append(("year", str(f["year"])))
-    for src, dst in (("volume", "volume"), ("issue", "number"), ("pages", "pages"), ("publisher", "publisher")):
+    for src, dst in (
+        ("volume", "volume"),
+        ("issue", "number"),
+        ("pages", "pages"),
+        ("publisher", "publisher"),
+    ):
         if f.get(src):
             pairs.append((dst, tex_escape(str(f[src]))))
     if f.get("doi"):

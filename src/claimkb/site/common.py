@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
-from claimkb import schema
+from claimkb.build import schema
 
 #: the database name the site expects (metadata.yml uses it); any other
 #: database that has a `claims` table is accepted too
@@ -69,12 +69,14 @@ RECORD_PATHS = {
 #: count of its matches (claimkb_facets.py); a fresh dict for every request (claimkb_facets'
 #: asgi_wrapper), None outside a request. Here, not in a plugin file: Datasette executes a
 #: plugin file again for every instance, and all of them must share this one variable.
-REQUEST_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar("claimkb_request_memo", default=None)
+REQUEST_MEMO: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "claimkb_request_memo", default=None
+)
 
-_vocab_cache: "weakref.WeakKeyDictionary[Any, dict]" = weakref.WeakKeyDictionary()
+_vocab_cache: weakref.WeakKeyDictionary[Any, dict] = weakref.WeakKeyDictionary()
 
 
-_name_cache: "weakref.WeakKeyDictionary[Any, str | None]" = weakref.WeakKeyDictionary()
+_name_cache: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
 
 
 def _looks_like_claimkb(path: str | None) -> bool:
@@ -85,7 +87,12 @@ def _looks_like_claimkb(path: str | None) -> bool:
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            names = {r[0] for r in conn.execute("select name from sqlite_master where type in ('table', 'view')")}
+            names = {
+                r[0]
+                for r in conn.execute(
+                    "select name from sqlite_master where type in ('table', 'view')"
+                )
+            }
         finally:
             conn.close()
     except sqlite3.Error:
@@ -156,7 +163,9 @@ async def vocabulary(datasette) -> dict[str, dict[str, dict[str, Any]]]:
     stamp = db_stamp(db)  # taken before reading: a change during the read is seen next time
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for vocab, table in VOCAB_TABLES.items():
-        res = await db.execute(f"select term, rank, colour, text_colour, definition from [{table}] order by rank")
+        res = await db.execute(
+            f"select term, rank, colour, text_colour, definition from [{table}] order by rank"
+        )
         out[vocab] = {r["term"]: dict(r) for r in res.rows}
     old = _vocab_cache.get(datasette)
     if old is not None:
@@ -174,7 +183,9 @@ _badge_cache: dict[int, tuple[dict, dict]] = {}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-def badge(vocab: dict, vocab_name: str, term: Any, *, prefix: bool = True, extra_class: str = "") -> Markup:
+def badge(
+    vocab: dict, vocab_name: str, term: Any, *, prefix: bool = True, extra_class: str = ""
+) -> Markup:
     """A badge: the term as text, in its vocabulary colours, definition on hover.
 
     The visible text is the label itself (legible in greyscale); a visually
@@ -184,7 +195,12 @@ def badge(vocab: dict, vocab_name: str, term: Any, *, prefix: bool = True, extra
         return Markup('<span class="ckb-badge ckb-badge-none">none</span>')
     memo = _badge_cache.get(id(vocab))
     # memoised only for the vocabulary's own terms (bounded), never for arbitrary values
-    if memo is not None and memo[0] is vocab and isinstance(term, str) and term in vocab.get(vocab_name, {}):
+    if (
+        memo is not None
+        and memo[0] is vocab
+        and isinstance(term, str)
+        and term in vocab.get(vocab_name, {})
+    ):
         key = (vocab_name, term, prefix, extra_class)
         hit = memo[1].get(key)
         if hit is None:
@@ -208,8 +224,14 @@ def _badge(vocab: dict, vocab_name: str, term: Any, prefix: bool, extra_class: s
         '<span class="ckb-badge ckb-{vocab} ckb-{vocab}-{slug} {extra}" style="--ckb-bg:{bg};--ckb-fg:{fg}" '
         'title="{title}">{hidden}{term}</span>'
     ).format(
-        vocab=vocab_name.replace("_", "-"), slug=slug, extra=extra_class, bg=bg, fg=fg,
-        title=f"{label} “{term}”: {info['definition']}", hidden=hidden, term=term,
+        vocab=vocab_name.replace("_", "-"),
+        slug=slug,
+        extra=extra_class,
+        bg=bg,
+        fg=fg,
+        title=f"{label} “{term}”: {info['definition']}",
+        hidden=hidden,
+        term=term,
     )
 
 
@@ -227,8 +249,34 @@ _md = None
 #: what a rendered rationale may contain: text formatting, lists, tables, links;
 #: no images (they would fetch from off the machine), no scripts, no styles
 _ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h3", "h4", "h5", "h6", "hr", "i",
-    "li", "ol", "p", "pre", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "del",
+    "em",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 
 
@@ -240,7 +288,9 @@ def markdown(text: Any) -> Markup:
     if _md is None:
         from markdown_it import MarkdownIt
 
-        _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+        _md = MarkdownIt(
+            "commonmark", {"html": False, "linkify": False, "typographer": False}
+        ).enable("table")
     import nh3
 
     html = _md.render(str(text))
@@ -266,7 +316,7 @@ def latex_to_mathml(latex: str, display: bool = True) -> tuple[str | None, str |
     if key in _mathml_cache:
         return _mathml_cache[key]
     try:
-        from claimkb.mathml import MathError, to_mathml
+        from claimkb.ingest.mathml import MathError, to_mathml
     except ImportError:  # the site served without the claimkb package: plain latex2mathml
         try:
             from latex2mathml.converter import convert
@@ -287,7 +337,9 @@ def latex_to_mathml(latex: str, display: bool = True) -> tuple[str | None, str |
     return result
 
 
-def math_block(latex: Any, stored: Any = None, *, display: bool = True, label: str = "equation") -> Markup:
+def math_block(
+    latex: Any, stored: Any = None, *, display: bool = True, label: str = "equation"
+) -> Markup:
     """Rendered MathML (stored column first, else converted), with the LaTeX as fallback."""
     if latex is None or str(latex).strip() == "":
         return Markup('<span class="ckb-math-missing">no LaTeX recorded</span>')
@@ -296,11 +348,13 @@ def math_block(latex: Any, stored: Any = None, *, display: bool = True, label: s
     if mathml:
         mathml = str(mathml)
         if mathml.startswith("<math ") and "alttext=" not in mathml[:200]:
-            mathml = f'<math alttext="{escape(latex)}" ' + mathml[len("<math "):]
-        return Markup('<span class="ckb-math {cls}" role="math" aria-label="{label}">{m}</span>').format(
-            cls=cls, label=label, m=Markup(mathml)
-        )
-    return Markup('<code class="ckb-latex" title="could not be rendered: {e}">{l}</code>').format(e=error, l=latex)
+            mathml = f'<math alttext="{escape(latex)}" ' + mathml[len("<math ") :]
+        return Markup(
+            '<span class="ckb-math {cls}" role="math" aria-label="{label}">{m}</span>'
+        ).format(cls=cls, label=label, m=Markup(mathml))
+    return Markup('<code class="ckb-latex" title="could not be rendered: {e}">{l}</code>').format(
+        e=error, l=latex
+    )
 
 
 # --- Links and formatting -----------------------------------------------------------------
@@ -316,6 +370,7 @@ def record_url(datasette, kind: str, record_id: Any, *, read: bool = False) -> s
 
 def identifier_links(row: Any) -> list[tuple[str, str]]:
     """[(label, url)] for a work's DOI, arXiv id, ISBN and URL."""
+
     def get(k):
         try:
             return row[k]
@@ -372,6 +427,7 @@ def json_list(value: Any) -> list[Any]:
 
 def cite_work(row: Any) -> Markup:
     """Authors (year). Title. Venue volume(issue), pages. Publisher. — as HTML."""
+
     def get(k):
         try:
             return row[k]
@@ -392,7 +448,10 @@ def cite_work(row: Any) -> Markup:
     if get("venue"):
         venue.append(Markup("<i>{}</i>").format(get("venue")))
     if get("volume"):
-        venue.append(Markup("{}").format(get("volume")) + (Markup("({})").format(get("issue")) if get("issue") else Markup("")))
+        venue.append(
+            Markup("{}").format(get("volume"))
+            + (Markup("({})").format(get("issue")) if get("issue") else Markup(""))
+        )
     if get("pages"):
         venue.append(escape(get("pages")))
     if venue:
@@ -402,7 +461,9 @@ def cite_work(row: Any) -> Markup:
     return Markup(" ").join(bits)
 
 
-def context_snippet(text: str, start: int, end: int, *, before: int = 320, after: int = 320) -> tuple[str, str, str, bool, bool]:
+def context_snippet(
+    text: str, start: int, end: int, *, before: int = 320, after: int = 320
+) -> tuple[str, str, str, bool, bool]:
     """(text before, quote, text after, cut at start, cut at end), cut at word boundaries."""
     lo = max(0, start - before)
     hi = min(len(text), end + after)
@@ -424,4 +485,3 @@ def snippet_html(value: Any) -> Markup:
     s = str(escape(re.sub(r"\s+", " ", str(value))))
     s = s.replace("\x02", '<mark class="ckb-hit">').replace("\x03", "</mark>")
     return Markup(s)
-

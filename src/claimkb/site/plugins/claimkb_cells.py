@@ -6,14 +6,11 @@ and gives every page the vocabulary colours (`ckb_vocab`).
 
 from __future__ import annotations
 
-
 from datasette import hookimpl
 from datasette.utils import tilde_encode
 from markupsafe import Markup, escape
 
 from claimkb.site import common as C
-
-
 
 #: tables and views whose `id` (or other) column names a record with a reader page
 _ID_COLUMN_KIND = {
@@ -60,7 +57,9 @@ def _raw(value):
 
 def _link(datasette, kind, record_id, text) -> Markup:
     cls = "ckb-record-link ckb-id-link" if text == record_id else "ckb-record-link"
-    return Markup('<a class="{}" href="{}">{}</a>').format(cls, C.record_url(datasette, kind, record_id), text)
+    return Markup('<a class="{}" href="{}">{}</a>').format(
+        cls, C.record_url(datasette, kind, record_id), text
+    )
 
 
 def _render(vocab, row, value, column, table, datasette):
@@ -68,10 +67,20 @@ def _render(vocab, row, value, column, table, datasette):
     if value is None or value == "":
         return None
     if table == "vocabulary" and column == "term":
-        fake = {row["vocabulary"]: {value: {"colour": row["colour"], "text_colour": row["text_colour"], "definition": row["definition"]}}}
+        fake = {
+            row["vocabulary"]: {
+                value: {
+                    "colour": row["colour"],
+                    "text_colour": row["text_colour"],
+                    "definition": row["definition"],
+                }
+            }
+        }
         return C.badge(fake, row["vocabulary"], value)
     if table in C.VOCAB_TABLES.values() and column in ("colour", "text_colour"):
-        return Markup('<span class="ckb-swatch" style="background:{0}" aria-hidden="true"></span> <code>{0}</code>').format(value)
+        return Markup(
+            '<span class="ckb-swatch" style="background:{0}" aria-hidden="true"></span> <code>{0}</code>'
+        ).format(value)
     if column in C.STATUS_COLUMNS and (table is None or table not in C.VOCAB_TABLES.values()):
         if column == "kind" and table not in (None, "documents"):
             return None
@@ -106,7 +115,13 @@ def _render(vocab, row, value, column, table, datasette):
             return C.markdown(value)
         if column == "problems" and isinstance(value, str) and value.startswith("["):
             items = C.json_list(value)
-            return Markup("<ul class='ckb-problems'>{}</ul>").format(Markup("").join(Markup("<li>{}</li>").format(p) for p in items)) if items else Markup("&nbsp;")
+            return (
+                Markup("<ul class='ckb-problems'>{}</ul>").format(
+                    Markup("").join(Markup("<li>{}</li>").format(p) for p in items)
+                )
+                if items
+                else Markup("&nbsp;")
+            )
     return None
 
 
@@ -114,7 +129,9 @@ def _render(vocab, row, value, column, table, datasette):
 def render_cell(row, value, column, table, database, datasette):
     if database != C.kb_database_name(datasette):
         return None
-    if column not in C.STATUS_COLUMNS:  # no badge: the vocabulary is not needed (nor its freshness checked)
+    if (
+        column not in C.STATUS_COLUMNS
+    ):  # no badge: the vocabulary is not needed (nor its freshness checked)
         return _render(None, row, value, column, table, datasette)
     cached = C.cached_vocabulary(datasette)
     if cached is not None:
@@ -166,10 +183,12 @@ HOME_DOCUMENTS = 200
 async def _summary_ok(db, table_counts) -> bool:
     """The summary tables (claimkb.summaries) exist and agree with the tables' row counts."""
     try:
-        rows = (await db.execute(
-            "select table_name, sum(count) as n from facet_counts where column_name = 'document_id' "
-            "and table_name in ('claims', 'equations', 'bibliography') group by 1"
-        )).rows
+        rows = (
+            await db.execute(
+                "select table_name, sum(count) as n from facet_counts where column_name = 'document_id' "
+                "and table_name in ('claims', 'equations', 'bibliography') group by 1"
+            )
+        ).rows
     except Exception:  # an older database without them
         return False
     have = {r["table_name"]: r["n"] for r in rows}
@@ -179,47 +198,80 @@ async def _summary_ok(db, table_counts) -> bool:
 async def home_data(datasette, name):
     db = datasette.get_database(name)
     tables = {}
-    for t in ("documents", "claims", "equations", "bibliography", "evidence", "claim_links", "checks"):
+    for t in (
+        "documents",
+        "claims",
+        "equations",
+        "bibliography",
+        "evidence",
+        "claim_links",
+        "checks",
+    ):
         tables[t] = (await db.execute(f"select count(*) from [{t}]")).rows[0][0]
     counts = {}
     totals = {}
     if await _summary_ok(db, tables):
         # precomputed, exact counts (claimkb.summaries): no scan of the claims
-        docs = [dict(r) for r in (await db.execute(
-            """select d.id, d.title, d.authors, d.year, d.kind, d.assessment_status,
+        docs = [
+            dict(r)
+            for r in (
+                await db.execute(
+                    """select d.id, d.title, d.authors, d.year, d.kind, d.assessment_status,
                  coalesce((select count from document_facet_counts f where f.document_id = d.id
                    and f.table_name = 'claims' and f.column_name = 'document_id'), 0) as claims,
                  coalesce((select count from document_facet_counts f where f.document_id = d.id
                    and f.table_name = 'equations' and f.column_name = 'document_id'), 0) as equations,
                  coalesce((select count from document_facet_counts f where f.document_id = d.id
                    and f.table_name = 'bibliography' and f.column_name = 'document_id'), 0) as bibliography
-               from documents d order by d.id limit :n""", {"n": HOME_DOCUMENTS}
-        )).rows]
-        for r in (await db.execute(
-            """select document_id, value as status, count as n from document_facet_counts
+               from documents d order by d.id limit :n""",
+                    {"n": HOME_DOCUMENTS},
+                )
+            ).rows
+        ]
+        for r in (
+            await db.execute(
+                """select document_id, value as status, count as n from document_facet_counts
                where table_name = 'claims' and column_name = 'status'
-                 and document_id in (select id from documents order by id limit :n)""", {"n": HOME_DOCUMENTS}
-        )).rows:
+                 and document_id in (select id from documents order by id limit :n)""",
+                {"n": HOME_DOCUMENTS},
+            )
+        ).rows:
             counts.setdefault(r["document_id"], {})[r["status"]] = r["n"]
-        for r in (await db.execute(
-            "select value as status, count as n from facet_counts where table_name = 'claims' and column_name = 'status'"
-        )).rows:
+        for r in (
+            await db.execute(
+                "select value as status, count as n from facet_counts where table_name = 'claims' and column_name = 'status'"
+            )
+        ).rows:
             totals[r["status"]] = r["n"]
     else:
-        docs = [dict(r) for r in (await db.execute(
-            """select d.id, d.title, d.authors, d.year, d.kind, d.assessment_status,
+        docs = [
+            dict(r)
+            for r in (
+                await db.execute(
+                    """select d.id, d.title, d.authors, d.year, d.kind, d.assessment_status,
                  (select count(*) from claims c where c.document_id = d.id) as claims,
                  (select count(*) from equations e where e.document_id = d.id) as equations,
                  (select count(*) from bibliography b where b.document_id = d.id) as bibliography
-               from documents d order by d.id limit :n""", {"n": HOME_DOCUMENTS}
-        )).rows]
+               from documents d order by d.id limit :n""",
+                    {"n": HOME_DOCUMENTS},
+                )
+            ).rows
+        ]
         # only the listed documents' claims (an index range each), not a scan of every claim
-        for r in (await db.execute(
-            """select document_id, status, count(*) as n from claims
-               where document_id in (select id from documents order by id limit :n) group by 1, 2""", {"n": HOME_DOCUMENTS}
-        )).rows:
+        for r in (
+            await db.execute(
+                """select document_id, status, count(*) as n from claims
+               where document_id in (select id from documents order by id limit :n) group by 1, 2""",
+                {"n": HOME_DOCUMENTS},
+            )
+        ).rows:
             counts.setdefault(r["document_id"], {})[r["status"]] = r["n"]
         for r in (await db.execute("select status, count(*) as n from claims group by 1")).rows:
             totals[r["status"]] = r["n"]
-    return {"documents": docs, "counts": counts, "totals": totals, "tables": tables,
-            "documents_total": tables["documents"]}
+    return {
+        "documents": docs,
+        "counts": counts,
+        "totals": totals,
+        "tables": tables,
+        "documents_total": tables["documents"],
+    }

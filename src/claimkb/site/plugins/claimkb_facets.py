@@ -81,16 +81,22 @@ def _unfiltered(facet: ColumnFacet) -> bool:
     """True when the facet's SQL is the whole table: no where clause, no parameters."""
     if not facet.table or facet.params:
         return False
-    return re.search(r" from " + re.escape(escape_sqlite(facet.table)) + r"\s*\Z", facet.sql) is not None
+    return (
+        re.search(r" from " + re.escape(escape_sqlite(facet.table)) + r"\s*\Z", facet.sql)
+        is not None
+    )
 
 
 async def _fresh_total(db, table: str, rows: int | None = None) -> int | None:
     """The table's row count if the summary agrees with it (else None: missing or stale).
     `rows`: the table's row count if the caller has it (Datasette counted it for the page)."""
     try:
-        total = (await db.execute(
-            "select sum(count) from facet_counts where table_name = :t and column_name = 'document_id'", {"t": table}
-        )).rows[0][0]
+        total = (
+            await db.execute(
+                "select sum(count) from facet_counts where table_name = :t and column_name = 'document_id'",
+                {"t": table},
+            )
+        ).rows[0][0]
     except Exception:  # no summary table in this database
         return None
     if total is None:
@@ -105,11 +111,13 @@ async def _view_count(db, view: str) -> int | None:
     table, column, vocab = VIEW_SOURCES[view]
     if await _fresh_total(db, table) is None:
         return None
-    return (await db.execute(
-        "select coalesce(sum(count), 0) from document_facet_counts where table_name = :t and column_name = :c"
-        f" and value in (select term from {escape_sqlite(vocab)}) and document_id in (select id from documents)",
-        {"t": table, "c": column},
-    )).rows[0][0]
+    return (
+        await db.execute(
+            "select coalesce(sum(count), 0) from document_facet_counts where table_name = :t and column_name = :c"
+            f" and value in (select term from {escape_sqlite(vocab)}) and document_id in (select id from documents)",
+            {"t": table, "c": column},
+        )
+    ).rows[0][0]
 
 
 async def _trusted_source(facet: ColumnFacet) -> str | None:
@@ -144,12 +152,16 @@ async def _summary_rows(facet: ColumnFacet, table: str, column: str, limit: int)
     return res.rows
 
 
-async def _results_from_rows(facet: ColumnFacet, source: str, column: str, rows, facet_size: int) -> dict:
+async def _results_from_rows(
+    facet: ColumnFacet, source: str, column: str, rows, facet_size: int
+) -> dict:
     """A facet result in exactly the shape ColumnFacet.facet_results builds (0.65.5)."""
     qs_pairs = facet.get_querystring_pairs()
     values = []
     shown = rows[:facet_size]
-    expanded = await facet.ds.expand_foreign_keys(facet.database, facet.table, column, [r[0] for r in shown])
+    expanded = await facet.ds.expand_foreign_keys(
+        facet.database, facet.table, column, [r[0] for r in shown]
+    )
     for value, count in shown:
         column_qs = f"{column}__exact" if column.startswith("_") else column
         selected = (column_qs, str(value)) in qs_pairs
@@ -157,13 +169,15 @@ async def _results_from_rows(facet: ColumnFacet, source: str, column: str, rows,
             toggle_path = path_with_removed_args(facet.request, {column_qs: str(value)})
         else:
             toggle_path = path_with_added_args(facet.request, {column_qs: value})
-        values.append({
-            "value": value,
-            "label": expanded.get((column, value), value),
-            "count": count,
-            "toggle_url": facet.ds.absolute_url(facet.request, facet.ds.urls.path(toggle_path)),
-            "selected": selected,
-        })
+        values.append(
+            {
+                "value": value,
+                "label": expanded.get((column, value), value),
+                "count": count,
+                "toggle_url": facet.ds.absolute_url(facet.request, facet.ds.urls.path(toggle_path)),
+                "selected": selected,
+            }
+        )
     return {
         "name": column,
         "type": facet.type,
@@ -186,11 +200,19 @@ async def _merged_rows(facet: ColumnFacet, columns: list[str], limit: int) -> li
         for k, c in enumerate(columns)
     ]
     needed = ", ".join(dict.fromkeys(escape_sqlite(c) for c in columns))
-    sql = (f"with page_rows as materialized (select {needed} from ({facet.sql})) select facet, value, count from ("
-           + " union all ".join(parts) + f") where n <= {int(limit)} order by facet, n")
+    sql = (
+        f"with page_rows as materialized (select {needed} from ({facet.sql})) select facet, value, count from ("
+        + " union all ".join(parts)
+        + f") where n <= {int(limit)} order by facet, n"
+    )
     try:
-        res = await facet.ds.execute(facet.database, sql, facet.params, truncate=False,
-                                     custom_time_limit=facet.ds.setting("facet_time_limit_ms"))
+        res = await facet.ds.execute(
+            facet.database,
+            sql,
+            facet.params,
+            truncate=False,
+            custom_time_limit=facet.ds.setting("facet_time_limit_ms"),
+        )
     except Exception:  # QueryInterrupted, or SQL this rewrite cannot handle: Datasette's way
         return None
     out: list[list] = [[] for _ in columns]
@@ -207,7 +229,9 @@ async def facet_results(self: ColumnFacet):
     unfiltered = _unfiltered(self)
     source = await _trusted_source(self) if unfiltered else None
     requested = {_column(c["config"]) for c in configs if c["source"] == "request"}
-    slots: list = [None] * len(configs)  # results in the order of the configs, as Datasette gives them
+    slots: list = [None] * len(
+        configs
+    )  # results in the order of the configs, as Datasette gives them
     remaining, skipped = [], []
     for i, sc in enumerate(configs):
         column = _column(sc["config"])
@@ -216,20 +240,35 @@ async def facet_results(self: ColumnFacet):
             if rows is not None:
                 slots[i] = await _results_from_rows(self, sc["source"], column, rows, facet_size)
                 continue
-        if not unfiltered and sc["source"] == "metadata" and (self.row_count is None or self.row_count > FACET_ROW_LIMIT):
+        if (
+            not unfiltered
+            and sc["source"] == "metadata"
+            and (self.row_count is None or self.row_count > FACET_ROW_LIMIT)
+        ):
             if column not in requested:  # a facet the user asked for is computed below
                 skipped.append(column)
             continue
         remaining.append((i, sc))
     timed_out: list[str] = []
-    if len(remaining) > 1 and not unfiltered and self.row_count is not None and self.row_count <= MERGE_FACET_ROWS:
-        merged = await _merged_rows(self, [_column(sc["config"]) for _, sc in remaining], facet_size + 1)
+    if (
+        len(remaining) > 1
+        and not unfiltered
+        and self.row_count is not None
+        and self.row_count <= MERGE_FACET_ROWS
+    ):
+        merged = await _merged_rows(
+            self, [_column(sc["config"]) for _, sc in remaining], facet_size + 1
+        )
         if merged is not None:
             for (i, sc), rows in zip(remaining, merged):
-                slots[i] = await _results_from_rows(self, sc["source"], _column(sc["config"]), rows, facet_size)
+                slots[i] = await _results_from_rows(
+                    self, sc["source"], _column(sc["config"]), rows, facet_size
+                )
             remaining = []
     if remaining:
-        self.get_configs = lambda: [sc for _, sc in remaining]  # the original method computes only these
+        self.get_configs = lambda: [
+            sc for _, sc in remaining
+        ]  # the original method computes only these
         more, timed_out = await _original_facet_results(self)
         pending = list(more)
         for i, sc in remaining:
@@ -238,13 +277,19 @@ async def facet_results(self: ColumnFacet):
         slots.extend(pending)  # (never happens: one result per config unless it timed out)
     results = [r for r in slots if r is not None]
     if skipped:
-        info = self.request.scope.setdefault(SKIPPED_KEY, {"row_count": self.row_count, "facets": []})
+        info = self.request.scope.setdefault(
+            SKIPPED_KEY, {"row_count": self.row_count, "facets": []}
+        )
         for column in skipped:
             if column not in [f["name"] for f in info["facets"]]:
-                info["facets"].append({
-                    "name": column,
-                    "url": self.ds.urls.path(path_with_added_args(self.request, {"_facet": column})),
-                })
+                info["facets"].append(
+                    {
+                        "name": column,
+                        "url": self.ds.urls.path(
+                            path_with_added_args(self.request, {"_facet": column})
+                        ),
+                    }
+                )
     return results, timed_out
 
 
@@ -287,26 +332,40 @@ async def _search_page(self: Database, m, params, args, kwargs):
         return None
     try:
         # first the cheap question that settles rare words (at most N+1 index entries read)
-        n = (await _original_execute(
-            self, f"select count(*) from (select 1 from {q_fts} where {q_fts} match escape_fts(:search) limit :n)",
-            {"search": params["search"], "n": INDEX_ORDER_MIN_MATCHES + 1},
-        )).rows[0][0]
+        n = (
+            await _original_execute(
+                self,
+                f"select count(*) from (select 1 from {q_fts} where {q_fts} match escape_fts(:search) limit :n)",
+                {"search": params["search"], "n": INDEX_ORDER_MIN_MATCHES + 1},
+            )
+        ).rows[0][0]
         if n <= INDEX_ORDER_MIN_MATCHES:
             memo = C.REQUEST_MEMO.get()
-            if memo is not None:  # n is the exact count: the page's count query (next) needs no query
+            if (
+                memo is not None
+            ):  # n is the exact count: the page's count query (next) needs no query
                 memo[(self.name, fts, params["search"])] = n
             return None
-        indexed = (await _original_execute(
-            self, "select count(*) from pragma_index_list(:t) as il, pragma_index_info(il.name) as ii "
-                  "where ii.seqno = 0 and ii.name = :c", {"t": table, "c": order.group(1)},
-        )).rows[0][0]
+        indexed = (
+            await _original_execute(
+                self,
+                "select count(*) from pragma_index_list(:t) as il, pragma_index_info(il.name) as ii "
+                "where ii.seqno = 0 and ii.name = :c",
+                {"t": table, "c": order.group(1)},
+            )
+        ).rows[0][0]
     except Exception:
         return None
     if not indexed and order.group(1) != "rowid":
         return None  # no index in that order: the walk would sort the whole table
-    fast = (f"{head}where exists (select 1 from {q_fts} where {q_fts} match escape_fts(:search) "
-            f"and {q_fts}.rowid = {escape_sqlite(table)}.rowid) {tail}")
-    kw = dict(kwargs, custom_time_limit=min(INDEX_ORDER_MS, kwargs.get("custom_time_limit") or INDEX_ORDER_MS))
+    fast = (
+        f"{head}where exists (select 1 from {q_fts} where {q_fts} match escape_fts(:search) "
+        f"and {q_fts}.rowid = {escape_sqlite(table)}.rowid) {tail}"
+    )
+    kw = dict(
+        kwargs,
+        custom_time_limit=min(INDEX_ORDER_MS, kwargs.get("custom_time_limit") or INDEX_ORDER_MS),
+    )
     try:
         return await _original_execute(self, fast, params, *args, **kw)
     except Exception:  # QueryInterrupted (too slow here) or anything unexpected: the usual query
@@ -329,7 +388,9 @@ async def execute(self: Database, sql, params=None, *args, **kwargs):
             except Exception:
                 n = None
             if n is not None:
-                return await _original_execute(self, "select :n as [count(*)]", {"n": n}, *args, **kwargs)
+                return await _original_execute(
+                    self, "select :n as [count(*)]", {"n": n}, *args, **kwargs
+                )
     m = _SEARCH_COUNT.fullmatch(sql) if isinstance(sql, str) else None
     if m and isinstance(params, dict) and set(params) == {"search"}:
         table, fts = (g.strip("[]") for g in m.groups())
@@ -351,12 +412,15 @@ Database.execute = execute
 
 @hookimpl
 def extra_template_vars(request):
-    return {"claimkb_skipped_facets": (request.scope.get(SKIPPED_KEY) if request is not None else None)}
+    return {
+        "claimkb_skipped_facets": (request.scope.get(SKIPPED_KEY) if request is not None else None)
+    }
 
 
 @hookimpl
 def asgi_wrapper(datasette):
     """A fresh common.REQUEST_MEMO for every request (nothing is remembered from one to the next)."""
+
     def wrap(app):
         async def with_memo(scope, receive, send):
             token = C.REQUEST_MEMO.set({})
@@ -364,5 +428,7 @@ def asgi_wrapper(datasette):
                 await app(scope, receive, send)
             finally:
                 C.REQUEST_MEMO.reset(token)
+
         return with_memo
+
     return wrap

@@ -51,8 +51,11 @@ async def expand_foreign_keys(self: Datasette, database, table, column, values):
         return {(column, v): v for v in set(values) if isinstance(v, str) and v in terms}
     # Datasette's own look-up (app.py, 0.65.5)
     sql = "select {} , {} from {} where {} in ({})".format(
-        escape_sqlite(fk["other_column"]), escape_sqlite(label_column), escape_sqlite(fk["other_table"]),
-        escape_sqlite(fk["other_column"]), ", ".join(["?"] * len(set(values))),
+        escape_sqlite(fk["other_column"]),
+        escape_sqlite(label_column),
+        escape_sqlite(fk["other_table"]),
+        escape_sqlite(fk["other_column"]),
+        ", ".join(["?"] * len(set(values))),
     )
     try:
         results = await self.execute(database, sql, list(set(values)))

@@ -16,8 +16,6 @@ from markupsafe import Markup, escape
 from claimkb.site import common as C
 
 
-
-
 async def _rows(db, sql, params=None):
     return [dict(r) for r in (await db.execute(sql, params or {})).rows]
 
@@ -41,7 +39,9 @@ async def _context(db, document_id, start, end, before=360, after=360):
     if not r:
         return None
     window = r[0]["t"] or ""
-    pre, quote, post, cut_pre, cut_post = C.context_snippet(window, start - lo, end - lo, before=before, after=after)
+    pre, quote, post, cut_pre, cut_post = C.context_snippet(
+        window, start - lo, end - lo, before=before, after=after
+    )
     return {
         "before": pre,
         "quote": quote,
@@ -123,7 +123,9 @@ async def claim_page(datasette, request):
         "claimkb_claim.html",
         {
             "claim": claim,
-            "context": await _context(db, claim["document_id"], claim["quote_start"], claim["quote_end"]),
+            "context": await _context(
+                db, claim["document_id"], claim["quote_start"], claim["quote_end"]
+            ),
             "evidence": await _evidence(db, "claim", cid),
             "cites": cites,
             "links": links,
@@ -214,7 +216,9 @@ async def _distribution(db, vocab_table, table, column, document_id):
     counts = {
         r["term"]: r["n"]
         for r in await _rows(
-            db, f"select [{column}] as term, count(*) as n from [{table}] where document_id = :d group by 1", {"d": document_id}
+            db,
+            f"select [{column}] as term, count(*) as n from [{table}] where document_id = :d group by 1",
+            {"d": document_id},
         )
     }
     rows = [{"term": t["term"], "rank": t["rank"], "n": counts.get(t["term"], 0)} for t in terms]
@@ -257,12 +261,27 @@ async def document_page(datasette, request):
         {"id": did, "limit": LIST_LIMIT},
     )
     dists = [
-        ("Claims by evidence status", "evidence_status", "status", "claims",
-         await _distribution(db, "evidence_statuses", "claims", "status", did)),
-        ("Equations by check status", "check_status", "check_status", "equations",
-         await _distribution(db, "check_statuses", "equations", "check_status", did)),
-        ("References by citation status", "citation_status", "citation_status", "bibliography",
-         await _distribution(db, "citation_statuses", "bibliography", "citation_status", did)),
+        (
+            "Claims by evidence status",
+            "evidence_status",
+            "status",
+            "claims",
+            await _distribution(db, "evidence_statuses", "claims", "status", did),
+        ),
+        (
+            "Equations by check status",
+            "check_status",
+            "check_status",
+            "equations",
+            await _distribution(db, "check_statuses", "equations", "check_status", did),
+        ),
+        (
+            "References by citation status",
+            "citation_status",
+            "citation_status",
+            "bibliography",
+            await _distribution(db, "citation_statuses", "bibliography", "citation_status", did),
+        ),
     ]
     return await _page(
         datasette,
@@ -321,7 +340,12 @@ def _short(kind: str, rid: str) -> str:
 async def reading_page(datasette, request):
     db = C.kb_database(datasette)
     did = _id(request)
-    doc = await _one(db, "select id, title, text, char_count, kind, assessment_status from documents where id = :id", {"id": did}, "document")
+    doc = await _one(
+        db,
+        "select id, title, text, char_count, kind, assessment_status from documents where id = :id",
+        {"id": did},
+        "document",
+    )
     vocab = await C.vocabulary(datasette)
     spans = await _rows(
         db,
@@ -338,7 +362,10 @@ async def reading_page(datasette, request):
              from bibliography where document_id = :id""",
         {"id": did},
     )
-    stored = {r["id"]: r.get("mathml") for r in await _rows(db, "select * from equations where document_id = :id", {"id": did})}
+    stored = {
+        r["id"]: r.get("mathml")
+        for r in await _rows(db, "select * from equations where document_id = :id", {"id": did})
+    }
     for sp in spans:
         sp["mathml"] = stored.get(sp["id"]) if sp["kind"] == "equation" else None
         if sp["kind"] == "bibliography":
@@ -354,18 +381,29 @@ async def reading_page(datasette, request):
     counts = {}
     for sp in spans:
         counts[sp["kind"]] = counts.get(sp["kind"], 0) + 1
-    used = {("evidence_status" if sp["kind"] != "bibliography" else "citation_status", sp["term"]) for sp in spans}
+    used = {
+        ("evidence_status" if sp["kind"] != "bibliography" else "citation_status", sp["term"])
+        for sp in spans
+    }
     return await _page(
         datasette,
         request,
         "claimkb_read.html",
-        {"doc": {k: v for k, v in doc.items() if k != "text"}, "body": html, "counts": counts, "used": used, "title": f"Read: {doc['title']}"},
+        {
+            "doc": {k: v for k, v in doc.items() if k != "text"},
+            "body": html,
+            "counts": counts,
+            "used": used,
+            "title": f"Read: {doc['title']}",
+        },
     )
 
 
 def _mark_style(covering: list[dict]) -> str:
     inner = covering[-1]
-    stripes = ", ".join(f"inset 0 -{3 * (i + 1)}px 0 {sp['colour']}" for i, sp in enumerate(reversed(covering)))
+    stripes = ", ".join(
+        f"inset 0 -{3 * (i + 1)}px 0 {sp['colour']}" for i, sp in enumerate(reversed(covering))
+    )
     return f"--ckb-bg:{inner['colour']};box-shadow:{stripes};padding-bottom:{3 * (len(covering) - 1)}px"
 
 
@@ -387,39 +425,96 @@ def render_reading(text: str, spans: list[dict], vocab: dict) -> Markup:
                     started.add(sp["anchor"])
                     starts.append(sp)
             for sp in starts:
-                parts.append(str(Markup(
-                    '<a class="ckb-start ckb-start-{kind}" id="{anchor}" href="{url}" style="--ckb-bg:{bg};--ckb-fg:{fg}" '
-                    'title="{kindlabel} {id} ({term}): {label}"><span class="ckb-vh">{kindlabel} {id}, {term}: </span>'
-                    '<span aria-hidden="true">{short}</span></a>'
-                ).format(kind=sp["kind"], anchor=sp["anchor"], url=sp["url"], bg=sp["colour"], fg=sp["text_colour"],
-                         kindlabel=_KIND_LABEL[sp["kind"]], id=sp["id"], term=sp["term"], label=sp["label"],
-                         short=sp["short"])))
+                parts.append(
+                    str(
+                        Markup(
+                            '<a class="ckb-start ckb-start-{kind}" id="{anchor}" href="{url}" style="--ckb-bg:{bg};--ckb-fg:{fg}" '
+                            'title="{kindlabel} {id} ({term}): {label}"><span class="ckb-vh">{kindlabel} {id}, {term}: </span>'
+                            '<span aria-hidden="true">{short}</span></a>'
+                        ).format(
+                            kind=sp["kind"],
+                            anchor=sp["anchor"],
+                            url=sp["url"],
+                            bg=sp["colour"],
+                            fg=sp["text_colour"],
+                            kindlabel=_KIND_LABEL[sp["kind"]],
+                            id=sp["id"],
+                            term=sp["term"],
+                            label=sp["label"],
+                            short=sp["short"],
+                        )
+                    )
+                )
             kinds = " ".join(sorted({f"ckb-hl-{sp['kind']}" for sp in covering}))
             ids = " ".join(sp["anchor"] for sp in covering)
             if len(covering) == 1:
                 sp = covering[0]
-                parts.append(str(Markup(
-                    '<a class="ckb-hl {kinds}" href="{url}" data-spans="{ids}" style="{style}" title="{kindlabel} {id} ({term}): {label}">{chunk}</a>'
-                ).format(kinds=kinds, url=sp["url"], ids=ids, style=_mark_style(covering), kindlabel=_KIND_LABEL[sp["kind"]],
-                         id=sp["id"], term=sp["term"], label=sp["label"], chunk=Markup(chunk))))
+                parts.append(
+                    str(
+                        Markup(
+                            '<a class="ckb-hl {kinds}" href="{url}" data-spans="{ids}" style="{style}" title="{kindlabel} {id} ({term}): {label}">{chunk}</a>'
+                        ).format(
+                            kinds=kinds,
+                            url=sp["url"],
+                            ids=ids,
+                            style=_mark_style(covering),
+                            kindlabel=_KIND_LABEL[sp["kind"]],
+                            id=sp["id"],
+                            term=sp["term"],
+                            label=sp["label"],
+                            chunk=Markup(chunk),
+                        )
+                    )
+                )
             else:
                 items = Markup("").join(
-                    Markup('<li><a href="{url}">{badge} <span class="ckb-pop-kind">{kindlabel} {id}</span> {label}</a></li>').format(
-                        url=sp["url"], badge=C.badge(vocab, sp["vocab"], sp["term"]), kindlabel=_KIND_LABEL[sp["kind"]],
-                        id=sp["id"], label=sp["label"])
+                    Markup(
+                        '<li><a href="{url}">{badge} <span class="ckb-pop-kind">{kindlabel} {id}</span> {label}</a></li>'
+                    ).format(
+                        url=sp["url"],
+                        badge=C.badge(vocab, sp["vocab"], sp["term"]),
+                        kindlabel=_KIND_LABEL[sp["kind"]],
+                        id=sp["id"],
+                        label=sp["label"],
+                    )
                     for sp in reversed(covering)
                 )
-                title = "; ".join(f"{_KIND_LABEL[sp['kind']]} {sp['id']} ({sp['term']})" for sp in reversed(covering))
-                parts.append(str(Markup(
-                    '<span class="ckb-hl ckb-hl-multi {kinds}" tabindex="0" data-spans="{ids}" style="{style}" '
-                    'title="{n} records: {title}">{chunk}<span class="ckb-pop" role="group" aria-label="{n} records here">'
-                    '<ul>{items}</ul></span></span>'
-                ).format(kinds=kinds, ids=ids, style=_mark_style(covering), n=len(covering), title=title,
-                         chunk=Markup(chunk), items=items)))
+                title = "; ".join(
+                    f"{_KIND_LABEL[sp['kind']]} {sp['id']} ({sp['term']})"
+                    for sp in reversed(covering)
+                )
+                parts.append(
+                    str(
+                        Markup(
+                            '<span class="ckb-hl ckb-hl-multi {kinds}" tabindex="0" data-spans="{ids}" style="{style}" '
+                            'title="{n} records: {title}">{chunk}<span class="ckb-pop" role="group" aria-label="{n} records here">'
+                            "<ul>{items}</ul></span></span>"
+                        ).format(
+                            kinds=kinds,
+                            ids=ids,
+                            style=_mark_style(covering),
+                            n=len(covering),
+                            title=title,
+                            chunk=Markup(chunk),
+                            items=items,
+                        )
+                    )
+                )
         for sp in ends_at.get(b, []):
             if sp["kind"] == "equation" and sp.get("latex"):
-                parts.append(str(Markup('<a class="ckb-eq-render" href="{url}" title="{label}, rendered">{m}</a>').format(
-                    url=sp["url"], label=sp["label"], m=C.math_block(sp["latex"], sp.get("mathml"), display=False, label=sp["label"]))))
+                parts.append(
+                    str(
+                        Markup(
+                            '<a class="ckb-eq-render" href="{url}" title="{label}, rendered">{m}</a>'
+                        ).format(
+                            url=sp["url"],
+                            label=sp["label"],
+                            m=C.math_block(
+                                sp["latex"], sp.get("mathml"), display=False, label=sp["label"]
+                            ),
+                        )
+                    )
+                )
     return Markup("".join(parts))
 
 
@@ -431,7 +526,9 @@ async def vocabulary_page(datasette, request):
         groups.setdefault(r["vocabulary"], []).append(r)
     for g in groups.values():
         g.sort(key=lambda r: r["rank"])
-    return await _page(datasette, request, "claimkb_vocabulary.html", {"groups": groups, "title": "Vocabulary"})
+    return await _page(
+        datasette, request, "claimkb_vocabulary.html", {"groups": groups, "title": "Vocabulary"}
+    )
 
 
 async def home_page(datasette, request):
@@ -448,11 +545,17 @@ async def home_page(datasette, request):
     if not await datasette.permission_allowed(request.actor, "view-instance", default=True):
         raise Forbidden("view-instance")
     databases = [
-        {"name": name, "color": db.hash[:6] if db.hash else hashlib.md5(name.encode("utf8")).hexdigest()[:6],
-         "path": datasette.urls.database(name)}
-        for name, db in datasette.databases.items() if name != "_internal"
+        {
+            "name": name,
+            "color": db.hash[:6] if db.hash else hashlib.md5(name.encode("utf8")).hexdigest()[:6],
+            "path": datasette.urls.database(name),
+        }
+        for name, db in datasette.databases.items()
+        if name != "_internal"
     ]
-    alternate = datasette.absolute_url(request, datasette.urls.path(path_with_format(request=request, format="json")))
+    alternate = datasette.absolute_url(
+        request, datasette.urls.path(path_with_format(request=request, format="json"))
+    )
     context = {
         "databases": databases,
         "metadata": datasette.metadata(),
@@ -462,8 +565,12 @@ async def home_page(datasette, request):
         "select_templates": ["*index.html"],
         "alternate_url_json": alternate,
     }
-    html = await datasette.render_template("index.html", context, request=request, view_name="index")
-    return Response.html(html, headers={"Link": f'{alternate}; rel="alternate"; type="application/json+datasette"'})
+    html = await datasette.render_template(
+        "index.html", context, request=request, view_name="index"
+    )
+    return Response.html(
+        html, headers={"Link": f'{alternate}; rel="alternate"; type="application/json+datasette"'}
+    )
 
 
 @hookimpl

@@ -50,9 +50,11 @@ CACHED_METHODS = (
 
 #: SQL that Datasette runs inline (Datasette.permission_allowed: the table's name as SQLite
 #: spells it) whose answer depends only on the schema
-SCHEMA_SQL = frozenset({
-    "select name from sqlite_master where type in ('table', 'view') and name = ? collate nocase",
-})
+SCHEMA_SQL = frozenset(
+    {
+        "select name from sqlite_master where type in ('table', 'view') and name = ? collate nocase",
+    }
+)
 
 
 class CachingDatabase(Database):
@@ -67,14 +69,25 @@ class CachingDatabase(Database):
         return entry[1]
 
     async def _cached(self, key, compute):
-        cache = self._schema_cache()  # stamp taken before asking: a change meanwhile is seen next time
+        cache = (
+            self._schema_cache()
+        )  # stamp taken before asking: a change meanwhile is seen next time
         if key not in cache:
             cache[key] = await compute()
         return _copy(cache[key])
 
     async def execute(self, sql, params=None, *args, **kwargs):
-        if isinstance(sql, str) and sql in SCHEMA_SQL and isinstance(params, (list, tuple)) and not args and not kwargs:
-            return await self._cached(("sql", sql, tuple(params)), lambda: super(CachingDatabase, self).execute(sql, params))
+        if (
+            isinstance(sql, str)
+            and sql in SCHEMA_SQL
+            and isinstance(params, (list, tuple))
+            and not args
+            and not kwargs
+        ):
+            return await self._cached(
+                ("sql", sql, tuple(params)),
+                lambda: super(CachingDatabase, self).execute(sql, params),
+            )
         return await super().execute(sql, params, *args, **kwargs)
 
 
@@ -94,7 +107,9 @@ def _cached_method(name: str):
     original = getattr(Database, name)
 
     async def method(self: CachingDatabase, *args):
-        return await self._cached((name, args), lambda: getattr(super(CachingDatabase, self), name)(*args))
+        return await self._cached(
+            (name, args), lambda: getattr(super(CachingDatabase, self), name)(*args)
+        )
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"Database.{name}, answered from the cache while the file is unchanged."

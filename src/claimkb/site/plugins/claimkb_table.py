@@ -34,13 +34,19 @@ def _th(column: dict, sort, sort_desc, request, fix_path, path_with_replaced_arg
         out.append(f"\n                            {escape(name)}\n                        ")
     else:
         if name == sort:
-            href = fix_path(path_with_replaced_args(request, {"_sort_desc": name, "_sort": None, "_next": None}))
+            href = fix_path(
+                path_with_replaced_args(request, {"_sort_desc": name, "_sort": None, "_next": None})
+            )
             link = f'<a href="{escape(href)}" rel="nofollow">{escape(name)}&nbsp;▼</a>'
         else:
-            href = fix_path(path_with_replaced_args(request, {"_sort": name, "_sort_desc": None, "_next": None}))
+            href = fix_path(
+                path_with_replaced_args(request, {"_sort": name, "_sort_desc": None, "_next": None})
+            )
             arrow = "&nbsp;▲" if name == sort_desc else ""
             link = f'<a href="{escape(href)}" rel="nofollow">{escape(name)}{arrow}</a>'
-        out.append(f"\n                            \n                                {link}\n                            \n                        ")
+        out.append(
+            f"\n                            \n                                {link}\n                            \n                        "
+        )
     out.append("\n                    </th>\n                ")
     return "".join(out)
 
@@ -48,17 +54,21 @@ def _th(column: dict, sort, sort_desc, request, fix_path, path_with_replaced_arg
 def _row(row) -> str:
     cells = "".join(
         f'\n                    <td class="col-{escape(to_css_class(cell["column"]))} type-{escape(cell["value_type"])}">'
-        f'{escape(cell["value"])}</td>\n                '
+        f"{escape(cell['value'])}</td>\n                "
         for cell in row
     )
     return f"\n            <tr>\n                {cells}\n            </tr>\n        "
 
 
-def rows_table(display_columns, display_rows, sort, sort_desc, request, fix_path, path_with_replaced_args) -> Markup:
+def rows_table(
+    display_columns, display_rows, sort, sort_desc, request, fix_path, path_with_replaced_args
+) -> Markup:
     """What Datasette's _table.html renders for these variables of the table view."""
     if not display_rows:
         return Markup('\n    <p class="zero-results">0 records</p>\n')
-    head = "".join(_th(c, sort, sort_desc, request, fix_path, path_with_replaced_args) for c in display_columns)
+    head = "".join(
+        _th(c, sort, sort_desc, request, fix_path, path_with_replaced_args) for c in display_columns
+    )
     body = "".join(_row(r) for r in display_rows)
     return Markup(
         '\n<div class="table-wrapper">\n    <table class="rows-and-columns">\n        <thead>\n            <tr>\n                '

@@ -1,19 +1,19 @@
-"""Models -> SQLite.
+"""Writing a database file safely: one build at a time, a new file installed only whole.
 
-``rows(kb)`` turns a loaded knowledge base into plain rows, table by table, in
-a deterministic order. ``write_database(kb, path)`` writes them into a fresh
-temporary file next to `path` in one transaction (with executemany, which is
-several times faster than row-dict inserts), builds the full-text indexes and
-renames the file into place only when everything succeeded. A lock file keeps
-two builds from racing; the previous database stays servable throughout.
+``TempDatabase`` writes a full build into a temporary file next to the database and
+``install`` puts it in place; ``build_lock`` keeps two builds from racing;
+``remove_stale_temp_files`` clears what a killed build left. A build that fails at any
+point, a full disk included, leaves the previous database as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import tempfile
@@ -24,133 +24,10 @@ from typing import Any
 
 import sqlite_utils
 
-from .load import RECORD_KINDS, SINGULAR, KnowledgeBase
-from .model import Work
-from .schema import TABLES_BY_NAME, VOCAB_TABLES, ensure_db_shape
+from .rows import Rows, insert_sql
+from .schema import TABLES_BY_NAME, ensure_db_shape
 from .side import SideBuild
-
-Row = tuple[Any, ...]
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _work_values(w: Work) -> list[Any]:
-    return [_json(w.authors), w.year, w.title, w.venue, w.volume, w.issue, w.pages, w.publisher, w.doi, w.isbn, w.arxiv_id, w.url]
-
-
-def rows(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> dict[str, list[Row]]:
-    """Every row of every table, in column order of schema.TABLES. Deterministic."""
-    out: dict[str, list[Row]] = _empty()
-    for batch in iter_rows(kb, findings):
-        for name, rs in batch.items():
-            out[name].extend(rs)
-    return out
-
-
-def _empty() -> dict[str, list[Row]]:
-    return {name: [] for name in TABLES_BY_NAME}
-
-
-def vocabulary_rows(vocabulary: Any) -> dict[str, list[Row]]:
-    out: dict[str, list[Row]] = _empty()
-    for vocab, table in VOCAB_TABLES.items():
-        for t in getattr(vocabulary, vocab):
-            out[table].append((t.term, t.rank, t.colour, t.text_colour, t.definition))
-    return out
-
-
-def document_rows(ld: Any) -> dict[str, list[Row]]:
-    """The rows of one loaded document (its evidence resolved), every table."""
-    out = _empty()
-    d = ld.doc
-    a = ld.anchors
-    out["documents"].append(
-        (
-            d.id, d.title, _json(d.authors), d.affiliation, d.year, d.venue, int(d.venue_verified), d.doi,
-            d.arxiv_id, d.url, d.kind, d.language, d.sha256, d.received_from, d.metadata_notes,
-            d.assessment.summary if d.assessment else None, d.assessment.status if d.assessment else None,
-            len(ld.text), ld.text,
-        )
-    )
-    bib_ids = {r.label: r.id for r in d.bibliography}
-    for i, c in enumerate(d.claims):
-        an = a[c.id]
-        out["claims"].append(
-            (c.id, d.id, i, c.statement, c.quote, an.start, an.end, an.prefix, an.suffix, c.section,
-             c.claim_type, c.voice, c.status, c.confidence, c.rationale)
-        )
-        for label in dict.fromkeys(c.cites):
-            out["claim_citations"].append((c.id, bib_ids[label]))
-        for link in c.links:
-            out["claim_links"].append((c.id, link.to, link.relation, link.note))
-    for i, e in enumerate(d.equations):
-        an = a[e.id]
-        out["equations"].append(
-            (e.id, d.id, i, e.label, e.latex, ld.mathml.get(e.id), e.quote, an.start, an.end, an.prefix, an.suffix, e.section,
-             _json([s.model_dump(exclude_none=True) for s in e.symbols]), e.status, e.check_status,
-             e.confidence, e.rationale,
-             e.reconstruction.latex if e.reconstruction else None,
-             e.reconstruction.source if e.reconstruction else None,
-             ld.mathml.get(f"{e.id}/reconstruction"))
-        )
-        for label in dict.fromkeys(e.cites):
-            out["equation_citations"].append((e.id, bib_ids[label]))
-    bib_by_label = {r.label: r for r in d.bibliography}
-    for i, r in enumerate(d.bibliography):
-        an = a[r.id]
-        out["bibliography"].append(
-            (r.id, d.id, i, r.label, r.quote, an.start, an.end, an.prefix, an.suffix, *_work_values(r),
-             r.citation_status, _json(r.problems), len(r.problems), int(r.self_citation), r.status,
-             r.confidence, r.rationale, r.verification)
-        )
-    counters: dict[str, int] = {}
-    for kind, about, ev in ld.evidence:
-        n = counters[about] = counters.get(about, 0) + 1
-        cited = bib_by_label.get(ev.bibliography) if ev.bibliography else None
-        work = ev.work or cited
-        self_cite = ev.self_citation or bool(cited and cited.self_citation)
-        out["evidence"].append(
-            (f"{about}/e{n}", d.id, kind, about,
-             about if kind == "claim" else None,
-             about if kind == "equation" else None,
-             about if kind == "bibliography" else None,
-             ev.stance, cited.id if cited else None, *_work_values(work), int(self_cite), ev.note)
-        )
-    return out
-
-
-def finding_rows(findings: Iterable[Any], start: int = 1) -> dict[str, list[Row]]:
-    out = _empty()
-    for n, f in enumerate(findings, start):
-        out["checks"].append((n, f.document_id, f.about_type, f.about_id, f.rule, f.severity, f.message))
-    return out
-
-
-def iter_rows(kb: KnowledgeBase, findings: Iterable[Any] = ()) -> Iterator[dict[str, list[Row]]]:
-    """The rows of rows(), in the same order, one batch at a time: the vocabularies,
-    then each document's rows, then the check findings. Writing batch by batch
-    never holds a second copy of a million-claim knowledge base in memory."""
-    yield vocabulary_rows(kb.vocabulary)
-    for ld in sorted(kb.documents, key=lambda d: d.doc.id):
-        yield document_rows(ld)
-    yield finding_rows(findings)
-
-
-def _insert_sql(table: str) -> str:
-    cols = list(TABLES_BY_NAME[table].columns)
-    return f'insert into [{table}] ({", ".join(f"[{c}]" for c in cols)}) values ({", ".join("?" for _ in cols)})'
-
-
-def write_rows(db: sqlite_utils.Database, table_rows: dict[str, list[Row]]) -> None:
-    """Insert all rows with executemany, parents before children, in one transaction."""
-    conn = db.conn
-    with conn:  # one transaction
-        for name in TABLES_BY_NAME:  # TABLES order puts vocabularies and parents first
-            rs = table_rows.get(name)
-            if rs:
-                conn.executemany(_insert_sql(name), rs)
+from .summaries import refresh as refresh_summaries
 
 
 @contextlib.contextmanager
@@ -163,26 +40,6 @@ def build_lock(db_path: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def write_database(kb: KnowledgeBase, db_path: Path, findings: Iterable[Any] = ()) -> dict[str, int]:
-    """Write a loaded knowledge base to db_path atomically; return row counts per table.
-
-    `claimkb build` streams documents instead (update.py); this writes the same
-    database from models in memory (tests, small knowledge bases)."""
-    db_path = Path(db_path)
-    with build_lock(db_path):
-        _remove_stale_temp_files(db_path)  # what a killed build left (we hold the lock)
-        out = TempDatabase(db_path)
-        try:
-            for batch in iter_rows(kb, findings):
-                out.insert(batch)
-            out.finish()
-            out.install()
-        except BaseException:
-            out.discard()
-            raise
-    return out.counts
 
 
 #: the page cache of a full build's connection, in KiB (256 MiB)
@@ -215,29 +72,42 @@ class TempDatabase:
     def __init__(self, db_path: Path) -> None:
         self.db_path = Path(db_path)
         self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        self.phase = _Phases()
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.db_path.name}.", suffix=".tmp", dir=self.db_path.parent)
+        self.phase = Phases()
+        self.side: SideBuild | None = None
+        self.conn: sqlite3.Connection | None = None
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{self.db_path.name}.", suffix=".tmp", dir=self.db_path.parent
+        )
         os.close(fd)
         self.tmp = Path(tmp_name)
+        try:
+            self._create()
+        except BaseException:  # a full disk, or a kill signal: leave nothing behind
+            self.discard()
+            raise
+        self.counts = {name: 0 for name in TABLES_BY_NAME}
+        self.sql = {name: insert_sql(name) for name in TABLES_BY_NAME}
+        self.batches = 0
+        self.t_insert = 0.0
+
+    def _create(self) -> None:
         self.phase.point("tempfile")
         conn = self.conn = sqlite3.connect(self.tmp, isolation_level=None)
         conn.execute("pragma journal_mode = off")  # a temporary file: a crash just discards it
         conn.execute("pragma synchronous = off")
         conn.execute(f"pragma cache_size = -{CACHE_KIB}")  # index pages stay in memory
-        # foreign keys are checked once, in bulk, by foreign_key_check below:
+        # foreign keys are checked once, in bulk, by the side build's foreign_key_check:
         # cheaper than a parent look-up per inserted row, and just as strict
         conn.execute("pragma foreign_keys = off")
+        max_pages = os.environ.get("CLAIMKB_MAX_PAGES")  # tests: a disk that fills up
+        if max_pages:
+            conn.execute(f"pragma max_page_count = {int(max_pages)}")
         self.db = sqlite_utils.Database(conn)
         ensure_db_shape(self.db, indexes=False)
         self.phase("create")
         conn.execute("begin")
-        self.counts = {name: 0 for name in TABLES_BY_NAME}
-        self.sql = {name: _insert_sql(name) for name in TABLES_BY_NAME}
-        self.batches = 0
-        self.t_insert = 0.0
-        self.side: SideBuild | None = None
 
-    def insert(self, batch: dict[str, list[Row]]) -> None:
+    def insert(self, batch: Rows) -> None:
         t = time.perf_counter()
         for name, rs in batch.items():
             if rs:
@@ -315,11 +185,19 @@ class TempDatabase:
             phase("backup")
         phase.save()
 
+    def written(self) -> int:
+        """Bytes of the temporary file so far (what a failed build had reached)."""
+        try:
+            return self.tmp.stat().st_size
+        except OSError:
+            return 0
+
     def discard(self) -> None:
         if self.side is not None:
             self.side.cancel()
-        with contextlib.suppress(Exception):
-            self.conn.close()
+        if self.conn is not None:
+            with contextlib.suppress(Exception):
+                self.conn.close()
         with contextlib.suppress(FileNotFoundError):
             self.tmp.unlink()
 
@@ -332,13 +210,6 @@ def recover(conn: sqlite3.Connection) -> None:
         conn.execute("pragma journal_mode = wal")
 
 
-def refresh_summaries(conn: sqlite3.Connection, document_ids: Any) -> None:
-    """The precomputed facet counts of the site (summaries.py), for all documents (None) or some."""
-    from . import summaries
-
-    summaries.refresh(conn, document_ids)
-
-
 def _fsync_dir(path: Path) -> None:
     dir_fd = os.open(path, os.O_RDONLY)
     try:
@@ -347,7 +218,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(dir_fd)
 
 
-class _Phases:
+class Phases:
     """Wall time of each write phase, for `claimkb bench`.
 
     CLAIMKB_TIMINGS=<file> appends them there as one JSON line. CLAIMKB_FAULT_AT=<phase>
@@ -380,7 +251,7 @@ class _Phases:
                 fh.write(json.dumps(self.times) + "\n")
 
 
-def _remove_stale_temp_files(db_path: Path) -> None:
+def remove_stale_temp_files(db_path: Path) -> None:
     """Temporary files left by a build that was killed (we hold the lock: none is in use):
     the temporary database, its WAL and shared-memory files, the side file of side.SideBuild."""
     for suffix in TEMP_SUFFIXES:
@@ -393,4 +264,33 @@ def _remove_stale_temp_files(db_path: Path) -> None:
 TEMP_SUFFIXES = (".tmp", ".tmp-wal", ".tmp-shm")
 
 
-__all__ = ["rows", "iter_rows", "write_database", "write_rows", "build_lock", "RECORD_KINDS", "SINGULAR"]
+class DiskFull(Exception):
+    """The disk ran out of room while a build wrote; nothing was installed."""
+
+    def __init__(self, folder: Path, needed: int, free: int) -> None:
+        super().__init__(f"disk full in {folder}")
+        self.folder, self.needed, self.free = folder, needed, free
+
+    def advice(self) -> str:
+        mb = 1024 * 1024
+        return (
+            f"the disk holding {self.folder} is full: the build needs about "
+            f"{-(-self.needed // mb)} MB there and {self.free // mb} MB are free. "
+            "Free some space (or build elsewhere with --db) and run the build again; "
+            "the previous database is unchanged."
+        )
+
+
+def is_disk_full(e: BaseException) -> bool:
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(e, sqlite3.OperationalError) and "database or disk is full" in str(e)
+
+
+def disk_full(db_path: Path, reached: int) -> DiskFull:
+    """What a full disk cost a build: it needs room for the file it had reached, the side
+    file and the copy into an existing database, about twice the larger of the two."""
+    folder = db_path.parent
+    existing = db_path.stat().st_size if db_path.exists() else 0
+    needed = 2 * max(reached, existing) + 16 * 1024 * 1024
+    return DiskFull(folder, needed, shutil.disk_usage(folder).free)

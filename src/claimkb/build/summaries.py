@@ -27,7 +27,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection
 
-from claimkb.schema import Table
+from .schema import Table
 
 #: table -> the columns whose value counts are precomputed: the columns Datasette facets
 #: by default on those tables (see site/metadata.yml)
@@ -129,7 +129,9 @@ def _document_filter(conn: sqlite3.Connection, table: str, ids_table: str) -> st
     return cond
 
 
-def _insert_document_counts(conn: sqlite3.Connection, ids_table: str | None = None) -> dict[tuple[str, str, str], int]:
+def _insert_document_counts(
+    conn: sqlite3.Connection, ids_table: str | None = None
+) -> dict[tuple[str, str, str], int]:
     """Insert the per-document counts of every summarised column (of the documents in
     ids_table, or of all documents) and return their totals per (table, column, value).
 
@@ -144,9 +146,15 @@ def _insert_document_counts(conn: sqlite3.Connection, ids_table: str | None = No
         where = f"where {_document_filter(conn, table, ids_table)}" if ids_table else ""
         # the values each column takes (an index scan where the column is indexed)
         values = {
-            c: [r[0] for r in conn.execute(f"select distinct {_q(c)} from {_q(table)} {where}"
-                                           f"{' and ' if where else ' where '}{_q(c)} is not null and document_id is not null")]
-            for c in columns if c != "document_id"
+            c: [
+                r[0]
+                for r in conn.execute(
+                    f"select distinct {_q(c)} from {_q(table)} {where}"
+                    f"{' and ' if where else ' where '}{_q(c)} is not null and document_id is not null"
+                )
+            ]
+            for c in columns
+            if c != "document_id"
         }
         exprs, params, keys = ["count(*) as n0"], [], [("document_id", None)]
         for c, vs in values.items():
@@ -162,13 +170,17 @@ def _insert_document_counts(conn: sqlite3.Connection, ids_table: str | None = No
             f"{' and ' if where else ' where '}document_id is not null group by document_id",
             params,
         )
-        sums = conn.execute(f"select {', '.join(f'sum(n{k})' for k in range(len(keys)))} from temp.{pivot}").fetchone()
+        sums = conn.execute(
+            f"select {', '.join(f'sum(n{k})' for k in range(len(keys)))} from temp.{pivot}"
+        ).fetchone()
         for k, (c, v) in enumerate(keys):
             if c == "document_id":
                 if "document_id" in columns:
                     for d, n in conn.execute(f"select d, n0 from temp.{pivot} where n0 > 0"):
                         totals[(table, "document_id", d)] = n
-                    parts.append(f"select ?, 'document_id', d, d, n0 from temp.{pivot} where n0 > 0")
+                    parts.append(
+                        f"select ?, 'document_id', d, d, n0 from temp.{pivot} where n0 > 0"
+                    )
                     part_params.append(table)
             elif sums[k]:
                 totals[(table, c, v)] = sums[k]
@@ -202,7 +214,9 @@ def refresh(conn: sqlite3.Connection, document_ids: Collection[str] | None = Non
     if not ids:
         return
     if conn.execute("select not exists (select 1 from document_facet_counts)").fetchone()[0]:
-        return refresh(conn)  # never computed (or nothing to keep): the full refresh is exact and cheap
+        return refresh(
+            conn
+        )  # never computed (or nothing to keep): the full refresh is exact and cheap
     conn.execute("create temp table if not exists _claimkb_refresh_ids (id text primary key)")
     conn.execute("delete from temp._claimkb_refresh_ids")
     conn.executemany("insert into temp._claimkb_refresh_ids (id) values (?)", [(i,) for i in ids])

@@ -1,9 +1,9 @@
-"""`claimkb new PATH --id ID`: store a new source text and write a draft document file for a curator.
+"""A new document: store its source text and write a draft document file for a curator.
 
 The text is copied byte-identical to ``<data>/sources/<ID>.txt`` and its sha256
 recorded; ``<data>/documents/<ID>.yaml`` gets a draft with the numbered
 equations, the reference list and the candidate claim sentences that
-:mod:`claimkb.draft` finds, every one ``not assessed`` and every quote
+:mod:`claimkb.draft.analyze` finds, every one ``not assessed`` and every quote
 anchoring. The draft is validated with the real loader before anything is
 written, so it loads and builds as it is.
 """
@@ -15,16 +15,16 @@ import hashlib
 import os
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
-import click
 import yaml
 
-from .model import ID_PATTERN, DocumentKind
-from .fileio import atomic_write
+from ..fileio import atomic_write
+from ..ingest.load import parse_document, record_ids
+from ..model import ID_PATTERN
+from .analyze import analyze, citation_labels
 
 SCHEMA_FILE = Path("schema") / "document.schema.json"
 
@@ -53,9 +53,25 @@ _Dumper.add_representer(str, _str)
 
 
 def dump_yaml(data: dict[str, Any]) -> str:
-    text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100, indent=2)
+    text = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=100,
+        indent=2,
+    )
     if yaml.safe_load(text) != data:  # never write a file that reads back differently
-        text = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=float("inf"), indent=2)
+        text = yaml.dump(
+            data,
+            Dumper=_Dumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            width=float("inf"),
+            indent=2,
+        )
         if yaml.safe_load(text) != data:  # pragma: no cover - PyYAML round-trips its own output
             raise NewError("internal error: the draft YAML does not read back as written")
     return text
@@ -72,23 +88,9 @@ def default_prefix(doc_id: str) -> str:
 def existing_ids(documents_dir: Path, skip: Path) -> dict[str, str]:
     """Record id -> file, over the other document files (unreadable files are skipped)."""
     out: dict[str, str] = {}
-    try:
-        loader = yaml.CSafeLoader  # type: ignore[attr-defined]
-    except AttributeError:  # pragma: no cover
-        loader = yaml.SafeLoader
     for p in sorted(documents_dir.glob("*.yaml")):
-        if p.resolve() == skip.resolve():
-            continue
-        try:
-            data = yaml.load(p.read_text(encoding="utf-8"), Loader=loader)
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            continue
-        if not isinstance(data, dict):
-            continue
-        for kind in ("claims", "equations", "bibliography"):
-            for rec in data.get(kind) or []:
-                if isinstance(rec, dict) and isinstance(rec.get("id"), str):
-                    out[rec["id"]] = p.name
+        if p.resolve() != skip.resolve():
+            out.update(dict.fromkeys(record_ids(p), p.name))
     return out
 
 
@@ -104,8 +106,6 @@ def build_draft(
     today: str,
 ) -> tuple[dict[str, Any], list[str]]:
     """The draft document (a plain dict in the file's key order) and warnings for the user."""
-    from .draft import analyze
-
     a = analyze(text)
     warnings: list[str] = []
     found_title = title or a.title
@@ -143,7 +143,9 @@ def build_draft(
         refs.append(rec)
     labels = {r.label for r in a.references}
     if not a.references:
-        warnings.append("no reference list found (a References or Bibliography heading with numbered or bulleted entries): add `bibliography` entries by hand")
+        warnings.append(
+            "no reference list found (a References or Bibliography heading with numbered or bulleted entries): add `bibliography` entries by hand"
+        )
 
     eqs = []
     for n, e in enumerate(a.equations, 1):
@@ -164,8 +166,6 @@ def build_draft(
     claims = []
     width = max(3, len(str(len(a.sentences))))
     unresolved = 0
-    from .draft import citation_labels
-
     for n, s in enumerate(a.sentences, 1):
         rec = {"id": f"{prefix}-c{n:0{width}d}", "quote": s.quote}
         if s.occurrence:
@@ -179,7 +179,9 @@ def build_draft(
         unresolved += len([c for c in citation_labels(s.quote) if c not in labels])
         claims.append(rec)
     if unresolved and a.references:
-        warnings.append(f"{unresolved} citation marker(s) name a label the reference list does not have; they were left out of `cites`")
+        warnings.append(
+            f"{unresolved} citation marker(s) name a label the reference list does not have; they were left out of `cites`"
+        )
 
     doc: dict[str, Any] = {
         "id": doc_id,
@@ -232,12 +234,14 @@ def make_draft(
     today: str | None = None,
 ) -> tuple[Path, Path, dict[str, Any], list[str]]:
     """Store the text and write the draft; returns (yaml path, source path, draft, warnings)."""
-    from .load import parse_document
-
     if not re.match(ID_PATTERN, doc_id) or len(doc_id) > 120:
-        raise NewError(f"--id {doc_id!r} is not a valid id: use letters, digits and . _ : - (starting with a letter or digit), at most 120 characters")
+        raise NewError(
+            f"--id {doc_id!r} is not a valid id: use letters, digits and . _ : - (starting with a letter or digit), at most 120 characters"
+        )
     if prefix is not None and not re.match(ID_PATTERN, prefix):
-        raise NewError(f"--prefix {prefix!r} is not a valid id prefix: use letters, digits and . _ : -")
+        raise NewError(
+            f"--prefix {prefix!r} is not a valid id prefix: use letters, digits and . _ : -"
+        )
     try:
         raw = source.read_bytes()
     except FileNotFoundError:
@@ -255,34 +259,55 @@ def make_draft(
     if not text.strip():
         raise NewError(f"{source} is empty: nothing to describe")
     if not data.is_dir():
-        raise NewError(f"no data folder {data}: pass --data with the folder holding vocabulary.yaml, documents/ and sources/")
+        raise NewError(
+            f"no data folder {data}: pass --data with the folder holding vocabulary.yaml, documents/ and sources/"
+        )
     documents, sources = data / "documents", data / "sources"
     doc_path, src_path = documents / f"{doc_id}.yaml", sources / f"{doc_id}.txt"
     if doc_path.exists() and not force:
-        raise NewError(f"{doc_path} already exists: pass --force to replace it with a new draft (its curation would be lost)")
+        raise NewError(
+            f"{doc_path} already exists: pass --force to replace it with a new draft (its curation would be lost)"
+        )
     if src_path.exists() and not force:
         try:
             same = src_path.read_bytes() == raw
         except OSError:
             same = False
         if not same:
-            raise NewError(f"{src_path} already exists with a different text: pass --force to replace it, or choose another --id")
-    today = today or _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+            raise NewError(
+                f"{src_path} already exists with a different text: pass --force to replace it, or choose another --id"
+            )
+    today = today or _dt.datetime.now(_dt.UTC).date().isoformat()
     received = received_from if received_from is not None else _where_from(source)
     prefix = prefix or default_prefix(doc_id)
     sha = hashlib.sha256(raw).hexdigest()
 
-    doc, warnings = build_draft(text, doc_id=doc_id, sha256=sha, prefix=prefix, title=title, kind=kind, received_from=received, today=today)
+    doc, warnings = build_draft(
+        text,
+        doc_id=doc_id,
+        sha256=sha,
+        prefix=prefix,
+        title=title,
+        kind=kind,
+        received_from=received,
+        today=today,
+    )
 
     taken = existing_ids(documents, doc_path) if documents.is_dir() else {}
-    clashes = sorted({rec["id"] for k in ("claims", "equations", "bibliography") for rec in doc[k]} & set(taken))
+    clashes = sorted(
+        {rec["id"] for k in ("claims", "equations", "bibliography") for rec in doc[k]} & set(taken)
+    )
     if clashes:
         raise NewError(
             f"ids {', '.join(clashes[:3])}{' ...' if len(clashes) > 3 else ''} are already used by {taken[clashes[0]]}: "
             f"pass --prefix with a prefix of your own (now {prefix!r})"
         )
 
-    schema_ref = os.path.relpath(data.parent / SCHEMA_FILE, documents) if data.parent != data else str(SCHEMA_FILE)
+    schema_ref = (
+        os.path.relpath(data.parent / SCHEMA_FILE, documents)
+        if data.parent != data
+        else str(SCHEMA_FILE)
+    )
     body = header(doc_id, received, today, schema_ref.replace(os.sep, "/")) + dump_yaml(doc)
 
     # validate with the real loader in a scratch folder before touching the data folder
@@ -291,10 +316,16 @@ def make_draft(
         (Path(tmp) / "sources").mkdir()
         (Path(tmp) / "documents" / doc_path.name).write_text(body, encoding="utf-8")
         (Path(tmp) / "sources" / src_path.name).write_bytes(raw)
-        ld, problems = parse_document(Path(tmp) / "documents" / doc_path.name, Path(tmp) / "sources")
+        ld, problems = parse_document(
+            Path(tmp) / "documents" / doc_path.name, Path(tmp) / "sources"
+        )
         errors = [p for p in problems if p.severity == "error"]
-        if ld is None or errors:  # pragma: no cover - the drafter only writes quotes it found in the text
-            raise NewError("internal error: the draft does not validate:\n" + "\n".join(str(p) for p in errors))
+        if (
+            ld is None or errors
+        ):  # pragma: no cover - the drafter only writes quotes it found in the text
+            raise NewError(
+                "internal error: the draft does not validate:\n" + "\n".join(str(p) for p in errors)
+            )
 
     if not (src_path.exists() and src_path.read_bytes() == raw):
         if source.resolve() != src_path.resolve():
@@ -307,43 +338,3 @@ def make_draft(
             os.replace(tmp_copy, src_path)
     atomic_write(doc_path, body.encode("utf-8"))
     return doc_path, src_path, doc, warnings
-
-
-def _n(items: list[Any], noun: str) -> str:
-    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
-
-
-@click.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--id", "doc_id", required=True, help="Document id: the files become <data>/documents/ID.yaml and <data>/sources/ID.txt.")
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=Path("data"), show_default=True, help="Folder with vocabulary.yaml, documents/ and sources/.")
-@click.option("--force", is_flag=True, help="Replace an existing document file (and source text) with a new draft.")
-@click.option("--title", default=None, help="Title of the document (default: guessed from the text).")
-@click.option("--kind", type=click.Choice(get_args(DocumentKind)), default="unreviewed manuscript", show_default=True, help="Kind of document (a curator confirms it).")
-@click.option("--prefix", default=None, help="Prefix of the record ids (default: the number before '_' in the id, e.g. 003 -> 003-c001, or the id itself).")
-@click.option("--received-from", default=None, help="Where the text came from (default: PATH relative to the working directory, or its file name).")
-def new(path: Path, doc_id: str, data: Path, force: bool, title: str | None, kind: str, prefix: str | None, received_from: str | None) -> None:
-    """Store the text at PATH as a new source and write a draft document file for a curator.
-
-    The text is copied byte-identical to <data>/sources/ID.txt; <data>/documents/ID.yaml gets its
-    sha256 and the numbered equations, the reference list and the candidate claim sentences found in
-    it, all `not assessed`, every quote anchored. The draft loads and builds as it is.
-    """
-    try:
-        doc_path, src_path, doc, warnings = make_draft(
-            path, doc_id, data, force=force, title=title, kind=kind, prefix=prefix, received_from=received_from
-        )
-    except NewError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(1)
-    except OSError as e:
-        click.echo(f"error: {e.filename or ''}: {e.strerror}", err=True)
-        sys.exit(1)
-    for w in warnings:
-        click.echo(f"warning: {w}", err=True)
-    click.echo(
-        f"wrote {doc_path}: {_n(doc['claims'], 'candidate claim')}, {_n(doc['equations'], 'equation')}, "
-        f"{_n(doc['bibliography'], 'reference')} (all not assessed)\n"
-        f"source {src_path} (sha256 {doc['sha256']})\n"
-        f"next: edit {doc_path}, then `claimkb validate`"
-    )

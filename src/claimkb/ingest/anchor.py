@@ -50,7 +50,9 @@ class AnchorError(Exception):
 
 def normalize(text: str) -> str:
     """Collapse every whitespace run to one space and trim the ends."""
-    return " ".join(text.split())  # str.split() and re's \s both use Py_UNICODE_ISSPACE: the same runs
+    return " ".join(
+        text.split()
+    )  # str.split() and re's \s both use Py_UNICODE_ISSPACE: the same runs
 
 
 def collapse(text: str) -> str:
@@ -121,7 +123,8 @@ class SourceText:
         if occurrence is None:
             if len(hits) > 1:
                 where = "; ".join(
-                    f"{n}: offset {s} after {self.text[max(0, s - 30):s]!r}" for n, (s, _) in enumerate(hits, 1)
+                    f"{n}: offset {s} after {self.text[max(0, s - 30) : s]!r}"
+                    for n, (s, _) in enumerate(hits, 1)
                 )
                 raise AnchorError(
                     f"quote occurs {len(hits)} times in the source text",

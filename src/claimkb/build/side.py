@@ -47,7 +47,9 @@ class SideBuild:
 
     def __init__(self, source: Path, name_like: Path) -> None:
         self.source = Path(source)
-        fd, side = tempfile.mkstemp(prefix=f".{name_like.name}.", suffix=".fts.tmp", dir=name_like.parent)
+        fd, side = tempfile.mkstemp(
+            prefix=f".{name_like.name}.", suffix=".fts.tmp", dir=name_like.parent
+        )
         os.close(fd)
         self.path = Path(side)
         self.tables = fts_tables()
@@ -77,7 +79,9 @@ class SideBuild:
 
     def _run(self) -> None:
         try:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, uri=True)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, uri=True
+            )
             with self._lock:
                 self._conn = conn
             try:
@@ -87,14 +91,18 @@ class SideBuild:
                 conn.execute("pragma synchronous = off")
                 conn.execute(f"pragma cache_size = -{SIDE_CACHE_KIB}")
                 conn.execute("pragma busy_timeout = 60000")
-                conn.execute("attach database ? as source", (f"file:{quote(str(self.source))}?mode=ro",))
+                conn.execute(
+                    "attach database ? as source", (f"file:{quote(str(self.source))}?mode=ro",)
+                )
                 conn.execute("begin")  # one read snapshot of the source for every table
                 # a read takes the snapshot (and its shared lock) now, before start() returns
                 conn.execute("select count(*) from source.sqlite_master").fetchone()
                 self._reading.set()
                 for t in self.tables:
                     fill_fts(conn, t, "source")
-                self.foreign_key_problems = conn.execute("pragma source.foreign_key_check").fetchall()
+                self.foreign_key_problems = conn.execute(
+                    "pragma source.foreign_key_check"
+                ).fetchall()
                 conn.execute("commit")
             finally:
                 with self._lock:
@@ -124,7 +132,9 @@ class SideBuild:
                 conn.execute(fts_create_sql(t))
                 for shadow in FTS_SHADOW_TABLES:
                     conn.execute(f"delete from main.[{fts}_{shadow}]")
-                    conn.execute(f"insert into main.[{fts}_{shadow}] select * from side.[{fts}_{shadow}]")
+                    conn.execute(
+                        f"insert into main.[{fts}_{shadow}] select * from side.[{fts}_{shadow}]"
+                    )
             conn.execute("commit")
         finally:
             if conn.in_transaction:

@@ -9,10 +9,21 @@ import click
 
 
 @click.command()
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=Path("data"), show_default=True,
-              help="Folder with vocabulary.yaml, documents/ and sources/.")
-@click.option("--online", is_flag=True, help="Also look DOIs up (Crossref, doi.org); answers are cached in <data>/cache/.")
-@click.option("--all", "show_all", is_flag=True, help="Show info findings too (machine confirmations).")
+@click.option(
+    "--data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("data"),
+    show_default=True,
+    help="Folder with vocabulary.yaml, documents/ and sources/.",
+)
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also look DOIs up (Crossref, doi.org); answers are cached in <data>/cache/.",
+)
+@click.option(
+    "--all", "show_all", is_flag=True, help="Show info findings too (machine confirmations)."
+)
 def check(data: Path, online: bool, show_all: bool) -> None:
     """Run the machine checks; print findings by document and severity. Errors exit 1."""
     from ..cli import _load

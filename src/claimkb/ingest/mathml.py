@@ -34,7 +34,9 @@ _X_ARROWS = {
     "xLeftrightarrow": r"\Longleftrightarrow",
     "xmapsto": r"\longmapsto",
 }
-_X_ARROW_RE = re.compile(r"\\(" + "|".join(sorted(_X_ARROWS, key=len, reverse=True)) + r")(?![A-Za-z])")
+_X_ARROW_RE = re.compile(
+    r"\\(" + "|".join(sorted(_X_ARROWS, key=len, reverse=True)) + r")(?![A-Za-z])"
+)
 
 
 #: long arrow (as latex2mathml writes it) -> the arrow browsers stretch to the width of its label
@@ -52,7 +54,9 @@ _ARROW_BASE_RE = re.compile(r"<(mover|munder)><mrow><mi>(&#x027F[5-9A-C];)</mi><
 
 def _stretch_arrows(mathml: str) -> str:
     """An arrow under or over a label becomes a stretchy <mo>, so it spans the label."""
-    return _ARROW_BASE_RE.sub(lambda m: f'<{m.group(1)}><mo stretchy="true">{_STRETCHY[m.group(2)]}</mo>', mathml)
+    return _ARROW_BASE_RE.sub(
+        lambda m: f'<{m.group(1)}><mo stretchy="true">{_STRETCHY[m.group(2)]}</mo>', mathml
+    )
 
 
 class MathError(ValueError):
@@ -139,7 +143,16 @@ def normalise_latex(latex: str) -> str:
 
 #: MathML elements that need an exact number of children (a missing argument
 #: such as \frac{a} gives an mfrac with one child)
-_ARITY = {"mfrac": 2, "msub": 2, "msup": 2, "msubsup": 3, "mover": 2, "munder": 2, "munderover": 3, "mroot": 2}
+_ARITY = {
+    "mfrac": 2,
+    "msub": 2,
+    "msup": 2,
+    "msubsup": 3,
+    "mover": 2,
+    "munder": 2,
+    "munderover": 3,
+    "mroot": 2,
+}
 
 
 def _problems(mathml: str) -> tuple[list[str], list[str]]:
@@ -175,7 +188,9 @@ def to_mathml(latex: str, display: bool = True) -> str:
     unknown, broken = _problems(out)
     if unknown:
         names = ", ".join(dict.fromkeys(unknown))
-        raise MathError(f"unknown LaTeX macro(s) {names} in {latex!r} (latex2mathml does not know them)")
+        raise MathError(
+            f"unknown LaTeX macro(s) {names} in {latex!r} (latex2mathml does not know them)"
+        )
     if broken:
         raise MathError(f"missing argument in {latex!r}: {'; '.join(dict.fromkeys(broken))}")
     return _stretch_arrows(out)

@@ -63,7 +63,13 @@ _ANCHOR_DOCS = {
     "quote_prefix": "Up to 32 characters of source text before the quote (TextQuoteSelector prefix).",
     "quote_suffix": "Up to 32 characters of source text after the quote (TextQuoteSelector suffix).",
 }
-_ANCHOR_COLS: dict[str, type] = {"quote": str, "quote_start": int, "quote_end": int, "quote_prefix": str, "quote_suffix": str}
+_ANCHOR_COLS: dict[str, type] = {
+    "quote": str,
+    "quote_start": int,
+    "quote_end": int,
+    "quote_prefix": str,
+    "quote_suffix": str,
+}
 
 _WORK_COLS: dict[str, type] = {
     "authors": str,
@@ -142,7 +148,10 @@ TABLES: tuple[Table, ...] = (
             "char_count": "Length of the text in Unicode code points.",
             "text": "The full source text, exactly as received.",
         },
-        foreign_keys=(("kind", "document_kinds", "term"), ("assessment_status", "evidence_statuses", "term")),
+        foreign_keys=(
+            ("kind", "document_kinds", "term"),
+            ("assessment_status", "evidence_statuses", "term"),
+        ),
         not_null=frozenset({"title", "kind", "sha256", "text", "authors"}),
         fts=("title", "text"),
     ),
@@ -182,10 +191,17 @@ TABLES: tuple[Table, ...] = (
             ("voice", "voices", "term"),
             ("status", "evidence_statuses", "term"),
         ),
-        not_null=frozenset({"document_id", "statement", "quote", "quote_start", "quote_end", "voice", "status"}),
+        not_null=frozenset(
+            {"document_id", "statement", "quote", "quote_start", "quote_end", "voice", "status"}
+        ),
         # every facet of the claims page has an index; with the id, a filtered page (status=x)
         # reads its first rows in id order straight from the index
-        indexes=(("document_id", "position"), ("status", "id"), ("claim_type", "id"), ("voice", "id")),
+        indexes=(
+            ("document_id", "position"),
+            ("status", "id"),
+            ("claim_type", "id"),
+            ("voice", "id"),
+        ),
         fts=("statement", "quote", "rationale"),
     ),
     Table(
@@ -233,7 +249,17 @@ TABLES: tuple[Table, ...] = (
             ("status", "evidence_statuses", "term"),
             ("check_status", "check_statuses", "term"),
         ),
-        not_null=frozenset({"document_id", "quote", "quote_start", "quote_end", "status", "check_status", "symbols"}),
+        not_null=frozenset(
+            {
+                "document_id",
+                "quote",
+                "quote_start",
+                "quote_end",
+                "status",
+                "check_status",
+                "symbols",
+            }
+        ),
         indexes=(("document_id", "position"), ("status",), ("check_status",)),
         fts=("label", "latex", "quote", "rationale"),
     ),
@@ -271,7 +297,10 @@ TABLES: tuple[Table, ...] = (
             "quote_end": "End of as_printed (exclusive).",
             "quote_prefix": "Source text before the entry (TextQuoteSelector prefix).",
             "quote_suffix": "Source text after the entry (TextQuoteSelector suffix).",
-            **{k: f"{v} From the publisher's or catalogue's record when citation_status is verified, minor errors or citation error; as printed (unconfirmed) when it is unverifiable or not checked." for k, v in _WORK_DOCS.items()},
+            **{
+                k: f"{v} From the publisher's or catalogue's record when citation_status is verified, minor errors or citation error; as printed (unconfirmed) when it is unverifiable or not checked."
+                for k, v in _WORK_DOCS.items()
+            },
             "citation_status": "How the printed citation compares with the record (citation_statuses.term).",
             "problems": "JSON array of problems found in the citation (short sentences).",
             "problem_count": "Number of problems.",
@@ -286,7 +315,19 @@ TABLES: tuple[Table, ...] = (
             ("citation_status", "citation_statuses", "term"),
             ("status", "evidence_statuses", "term"),
         ),
-        not_null=frozenset({"document_id", "label", "as_printed", "citation_status", "problems", "problem_count", "self_citation", "status", "authors"}),
+        not_null=frozenset(
+            {
+                "document_id",
+                "label",
+                "as_printed",
+                "citation_status",
+                "problems",
+                "problem_count",
+                "self_citation",
+                "status",
+                "authors",
+            }
+        ),
         indexes=(("document_id", "position"), ("citation_status",), ("doi",)),
         fts=("as_printed", "title", "authors", "venue"),
     ),
@@ -330,8 +371,18 @@ TABLES: tuple[Table, ...] = (
             ("cites_bibliography_id", "bibliography", "id"),
             ("stance", "stances", "term"),
         ),
-        not_null=frozenset({"document_id", "about_type", "about_id", "stance", "note", "self_citation", "authors"}),
-        indexes=(("about_id",), ("claim_id",), ("equation_id",), ("bibliography_id",), ("doi",), ("document_id",), ("stance",)),
+        not_null=frozenset(
+            {"document_id", "about_type", "about_id", "stance", "note", "self_citation", "authors"}
+        ),
+        indexes=(
+            ("about_id",),
+            ("claim_id",),
+            ("equation_id",),
+            ("bibliography_id",),
+            ("doi",),
+            ("document_id",),
+            ("stance",),
+        ),
     ),
     Table(
         name="claim_links",
@@ -344,7 +395,11 @@ TABLES: tuple[Table, ...] = (
             "relation": "contradicts, depends_on, restates or same_as (relations.term).",
             "note": "Why the two are related.",
         },
-        foreign_keys=(("from_claim", "claims", "id"), ("to_claim", "claims", "id"), ("relation", "relations", "term")),
+        foreign_keys=(
+            ("from_claim", "claims", "id"),
+            ("to_claim", "claims", "id"),
+            ("relation", "relations", "term"),
+        ),
         indexes=(("to_claim",),),
     ),
     Table(
@@ -352,7 +407,10 @@ TABLES: tuple[Table, ...] = (
         columns={"claim_id": str, "bibliography_id": str},
         pk=("claim_id", "bibliography_id"),
         doc="Which of its document's bibliography entries a claim cites.",
-        column_docs={"claim_id": "The citing claim (claims.id).", "bibliography_id": "The cited entry (bibliography.id)."},
+        column_docs={
+            "claim_id": "The citing claim (claims.id).",
+            "bibliography_id": "The cited entry (bibliography.id).",
+        },
         foreign_keys=(("claim_id", "claims", "id"), ("bibliography_id", "bibliography", "id")),
         indexes=(("bibliography_id",),),
     ),
@@ -361,8 +419,14 @@ TABLES: tuple[Table, ...] = (
         columns={"equation_id": str, "bibliography_id": str},
         pk=("equation_id", "bibliography_id"),
         doc="Which of its document's bibliography entries an equation cites.",
-        column_docs={"equation_id": "The citing equation (equations.id).", "bibliography_id": "The cited entry (bibliography.id)."},
-        foreign_keys=(("equation_id", "equations", "id"), ("bibliography_id", "bibliography", "id")),
+        column_docs={
+            "equation_id": "The citing equation (equations.id).",
+            "bibliography_id": "The cited entry (bibliography.id).",
+        },
+        foreign_keys=(
+            ("equation_id", "equations", "id"),
+            ("bibliography_id", "bibliography", "id"),
+        ),
         indexes=(("bibliography_id",),),
     ),
     Table(
@@ -414,7 +478,10 @@ BUILD_TABLES: tuple[Table, ...] = (
         columns={"key": str, "value": str},
         pk="key",
         doc="Facts about the build that wrote the database: the code fingerprint (a full build follows when it changes), time, mode.",
-        column_docs={"key": "Name of the fact (code, built_at, updated_at, mode).", "value": "Its value."},
+        column_docs={
+            "key": "Name of the fact (code, built_at, updated_at, mode).",
+            "value": "Its value.",
+        },
         not_null=frozenset({"value"}),
     ),
 )
@@ -560,7 +627,9 @@ def fill_fts(conn: sqlite3.Connection, t: Table, source: str = "main") -> None:
     cols = ", ".join(f"[{c}]" for c in t.fts)
     conn.execute(fts_create_sql(t))
     conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [BULK_FTS_HASHSIZE])
-    conn.execute(f"insert into [{fts}] (rowid, {cols}) select rowid, {cols} from [{source}].[{t.name}] order by rowid")
+    conn.execute(
+        f"insert into [{fts}] (rowid, {cols}) select rowid, {cols} from [{source}].[{t.name}] order by rowid"
+    )
     conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [FTS_HASHSIZE])
 
 

@@ -28,7 +28,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from .model import NEEDS_EVIDENCE, VOCABULARIES
+from ..model import NEEDS_EVIDENCE, VOCABULARIES
 
 #: bump when the generated files change, so cached corpora are regenerated
 VERSION = 1
@@ -47,7 +47,9 @@ _WORDS = (
     "laser pulse detector sensor measurement noise signal bandwidth frequency wavelength "
     "gravity inertia mass charge current voltage resistance capacitance inductance flux"
 ).split()
-_VERBS = "increases decreases couples to scales with depends on vanishes near diverges at saturates beyond".split(" ")
+_VERBS = "increases decreases couples to scales with depends on vanishes near diverges at saturates beyond".split(
+    " "
+)
 _STATUSES = [s for s in VOCABULARIES["evidence_status"]]
 _CLAIM_TYPES = list(VOCABULARIES["claim_type"])
 _VOICES = list(VOCABULARIES["voice"])
@@ -85,8 +87,15 @@ def _sentence(rng: random.Random, tag: str, extra: str = "") -> str:
     )
 
 
-def document_files(doc_no: int, n_claims: int, rng: random.Random, *, n_docs: int, claims_per_doc: int,
-                   rare_every: int) -> tuple[str, str, str]:
+def document_files(
+    doc_no: int,
+    n_claims: int,
+    rng: random.Random,
+    *,
+    n_docs: int,
+    claims_per_doc: int,
+    rare_every: int,
+) -> tuple[str, str, str]:
     """(id, yaml text, source text) of one synthetic document."""
     did = f"syn{doc_no:07d}"
     n_bib = 3 + doc_no % 4
@@ -108,7 +117,9 @@ def document_files(doc_no: int, n_claims: int, rng: random.Random, *, n_docs: in
     body.insert(2 * len(body) // 3, f"The same holds {repeated}.")
     if n_claims >= 2:
         quotes[-1] = (repeated, 2)
-    eq_lines = [f"E_{k} = m_{k} c^2 + \\hbar \\omega_{{{did}-{k}}}   ({k + 1})" for k in range(n_eq)]
+    eq_lines = [
+        f"E_{k} = m_{k} c^2 + \\hbar \\omega_{{{did}-{k}}}   ({k + 1})" for k in range(n_eq)
+    ]
     refs = [
         f"[{k + 1}] Author{k}, A. and Writer{doc_no % 97}, B. A study of {_WORDS[(doc_no + k) % len(_WORDS)]} "
         f"in {did}. Journal of Synthetic Physics {10 + k}, {100 + doc_no % 900} ({1990 + (doc_no + k) % 30})."
@@ -167,7 +178,9 @@ def document_files(doc_no: int, n_claims: int, rng: random.Random, *, n_docs: in
         ]
         if status != "not assessed":
             y.append(f"    confidence: {0.5 + (global_no % 5) / 10}")
-            y.append(f"    rationale: {_q('Synthetic rationale: the ' + rng.choice(_WORDS) + ' argument is ' + status + '.')}")
+            y.append(
+                f"    rationale: {_q('Synthetic rationale: the ' + rng.choice(_WORDS) + ' argument is ' + status + '.')}"
+            )
         if global_no % 4 == 0:
             y.append(f"    cites: [{_q(labels[i % n_bib])}]")
         if status in NEEDS_EVIDENCE:
@@ -234,18 +247,24 @@ def _layout(n_claims: int, claims_per_doc: int) -> tuple[int, int]:
     return n_docs, rare_every
 
 
-def write_document(out_dir: Path, doc_no: int, n_claims: int, *, seed: int = 1, claims_per_doc: int = 100) -> str:
+def write_document(
+    out_dir: Path, doc_no: int, n_claims: int, *, seed: int = 1, claims_per_doc: int = 100
+) -> str:
     """Write (or rewrite) document number doc_no of the corpus generate() makes; return its id."""
     n_docs, rare_every = _layout(n_claims, claims_per_doc)
     k = min(claims_per_doc, n_claims - doc_no * claims_per_doc)
     rng = random.Random(f"{seed}:{doc_no}")  # per document: any document regenerates alone
-    did, ytext, stext = document_files(doc_no, k, rng, n_docs=n_docs, claims_per_doc=claims_per_doc, rare_every=rare_every)
+    did, ytext, stext = document_files(
+        doc_no, k, rng, n_docs=n_docs, claims_per_doc=claims_per_doc, rare_every=rare_every
+    )
     (out_dir / "sources" / f"{did}.txt").write_bytes(stext.encode("utf-8"))
     (out_dir / "documents" / f"{did}.yaml").write_bytes(ytext.encode("utf-8"))
     return did
 
 
-def generate(out_dir: Path, n_claims: int, *, seed: int = 1, claims_per_doc: int = 100) -> dict[str, int]:
+def generate(
+    out_dir: Path, n_claims: int, *, seed: int = 1, claims_per_doc: int = 100
+) -> dict[str, int]:
     """Write a corpus of n_claims claims under out_dir (replacing what is there)."""
     out_dir = Path(out_dir)
     if out_dir.exists():
@@ -259,7 +278,9 @@ def generate(out_dir: Path, n_claims: int, *, seed: int = 1, claims_per_doc: int
     return {"documents": n_docs, "claims": n_claims}
 
 
-def restore_document(out_dir: Path, doc_no: int, n_claims: int, *, seed: int = 1, claims_per_doc: int = 100) -> None:
+def restore_document(
+    out_dir: Path, doc_no: int, n_claims: int, *, seed: int = 1, claims_per_doc: int = 100
+) -> None:
     """Undo touch_document(): rewrite the document as generate() made it (only if it differs)."""
     out_dir = Path(out_dir)
     did = f"syn{doc_no:07d}"

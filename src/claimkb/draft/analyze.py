@@ -29,7 +29,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .anchor import SourceText, normalize
+from ..identifiers import arxiv_problem, doi_problem, isbn13, isbn_problem, printed_identifiers
+from ..ingest.anchor import SourceText, normalize
 
 # --------------------------------------------------------------------------- records
 
@@ -112,75 +113,34 @@ def split_lines(text: str) -> list[Line]:
 
 # --------------------------------------------------------------------------- identifiers
 
-DOI_RE = re.compile(r"10\.\d{4,9}/[^\s<>\"'{}|\\^`\[\]]+")
-DOI_URL_RE = re.compile(r"(?i)\b(?:https?://)?(?:dx\.)?doi\.org/(\S+)")
-DOI_LABEL_RE = re.compile(r"(?i)\bdoi:\s*(\S+)")
-ISBN_RE = re.compile(r"(?i)\bISBN(?:-1[03])?\s*:?\s*((?:[0-9Xx][\s-]?){8,16}[0-9Xx])")
-ARXIV_RE = re.compile(
-    r"(?i)(?:\barXiv\s*:\s*|arxiv\.org/(?:abs|pdf)/)"
-    r"((?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)"
-)
-URL_RE = re.compile(r"<?(https?://[^\s<>\"]+)>?")
-WELL_FORMED_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-
-
-def _trim_trailing(s: str) -> str:
-    """Drop trailing punctuation that closes the sentence, not the identifier."""
-    while s and s[-1] in ".,;:>]*'\"":
-        s = s[:-1]
-    while s.endswith(")") and s.count(")") > s.count("("):
-        s = s[:-1]
-    return s
-
-
-def isbn_check(digits: str) -> bool:
-    d = digits.upper()
-    if len(d) == 10 and re.fullmatch(r"\d{9}[\dX]", d):
-        return sum((10 - i) * (10 if c == "X" else int(c)) for i, c in enumerate(d)) % 11 == 0
-    if len(d) == 13 and d.isdigit():
-        return sum((1 if i % 2 == 0 else 3) * int(c) for i, c in enumerate(d)) % 10 == 0
-    return False
-
 
 def extract_identifiers(entry: str) -> dict[str, object]:
-    """DOI, ISBN, arXiv id and URL printed in a reference entry (whitespace already joined)."""
-    out: dict[str, object] = {"doi": None, "isbn": None, "arxiv_id": None, "url": None, "problems": []}
-    problems: list[str] = out["problems"]  # type: ignore[assignment]
-    urls = [_trim_trailing(m.group(1)) for m in URL_RE.finditer(entry)]
-    printed_doi = None
-    m = DOI_URL_RE.search(entry) or DOI_LABEL_RE.search(entry)
-    if m:
-        printed_doi = _trim_trailing(m.group(1))
-    else:
-        m2 = DOI_RE.search(entry)
-        if m2:
-            printed_doi = _trim_trailing(m2.group())
-    if printed_doi:
-        if WELL_FORMED_DOI.match(printed_doi) and not re.match(r"^10\.\d{4,9}\.", printed_doi):
-            out["doi"] = printed_doi
-        else:
-            problems.append(f"the printed DOI {printed_doi!r} does not look like a well-formed DOI (10.<registrant>/<suffix>): check it against the publisher's record")
-    m = ISBN_RE.search(entry)
-    if m:
-        printed = m.group(1).strip()
-        digits = re.sub(r"[\s-]", "", printed)
-        if isbn_check(digits):
-            out["isbn"] = printed
+    """DOI, ISBN (as ISBN-13), arXiv id and URL printed in a reference entry; a malformed
+    DOI or an invalid ISBN goes to ``problems`` instead of its field."""
+    out: dict[str, object] = {"doi": None, "isbn": None, "arxiv_id": None, "url": None}
+    problems: list[str] = []
+    pr = printed_identifiers(entry)
+    if pr.dois:
+        doi = pr.dois[0][0]
+        p = doi_problem(doi)
+        if p is None:
+            out["doi"] = doi
         else:
             problems.append(
-                f"the printed ISBN {printed!r} is not a valid ISBN-10 or ISBN-13 "
-                f"({len(digits)} digits{'' if len(digits) not in (10, 13) else ', wrong check digit'})"
+                f"the printed DOI is malformed: {p}; check it against the publisher's record"
             )
-    m = ARXIV_RE.search(entry)
-    if m:
-        out["arxiv_id"] = m.group(1)
-    for u in urls:
-        if re.search(r"(?i)(?:dx\.)?doi\.org/", u):  # a DOI link is the DOI (or a malformed one, reported above)
-            continue
-        if re.search(r"(?i)arxiv\.org/", u) and out["arxiv_id"]:
-            continue
-        out["url"] = u
-        break
+    if pr.isbns:
+        p = isbn_problem(pr.isbns[0])
+        if p is None:
+            out["isbn"] = isbn13(pr.isbns[0])
+        else:
+            problems.append(f"the printed ISBN is not valid: {p}")
+    if pr.arxiv and arxiv_problem(pr.arxiv[0]) is None:
+        out["arxiv_id"] = pr.arxiv[0]
+    urls = [u for u in pr.urls if not (out["arxiv_id"] and "arxiv.org/" in u.lower())]
+    if urls:
+        out["url"] = urls[0]
+    out["problems"] = problems
     return out
 
 
@@ -229,7 +189,9 @@ DISPLAY_RE = re.compile(
 )
 LATEX_LABEL_RES = (
     re.compile(r"\\tag\*?\{\s*([^{}]+?)\s*\}"),
-    re.compile(r"\\q?quad\s*\(\s*([0-9]+[a-z]?|[A-Z]?\.?[0-9]+(?:\.[0-9]+)?[a-z]?)\s*\)\s*[.,;]?\s*$"),
+    re.compile(
+        r"\\q?quad\s*\(\s*([0-9]+[a-z]?|[A-Z]?\.?[0-9]+(?:\.[0-9]+)?[a-z]?)\s*\)\s*[.,;]?\s*$"
+    ),
     re.compile(r"(?:\\,|\\;|\\ |~|\s)\s*\(\s*([0-9]+[a-z]?)\s*\)\s*[.,;]?\s*$"),
 )
 PLAIN_LABEL_RE = re.compile(r"^(?P<body>.*?)\s*\(\s*(?P<label>\d{1,3}[a-z]?)\s*\)\s*[.,;]?\s*$")
@@ -244,7 +206,7 @@ def latex_and_label(inner: str) -> tuple[str | None, str | None]:
         m = rx.search(body)
         if m:
             label = m.group(1).strip()
-            body = (body[: m.start()] + body[m.end():]).strip()
+            body = (body[: m.start()] + body[m.end() :]).strip()
             break
     body = re.sub(r"\\label\{[^{}]*\}", "", body).strip()
     body = re.sub(r"(?:\\q?quad|\\,|\\;|\\ |~|\s)+$", "", body)
@@ -290,7 +252,9 @@ def _entry_marker(line: str, expected: int | None) -> tuple[str, int] | None:
     if num is not None:
         k = int(num)
         if expected is not None:
-            allowed = (expected,) if m.group("n") is not None else (expected, expected + 1, expected + 2)
+            allowed = (
+                (expected,) if m.group("n") is not None else (expected, expected + 1, expected + 2)
+            )
             if k not in allowed:
                 return None
         return str(k), m.end()
@@ -307,7 +271,9 @@ class _Entry:
     last_line: int
 
 
-def parse_references(text: str, lines: list[Line], heading_idx: int) -> tuple[list[FoundReference], int]:
+def parse_references(
+    text: str, lines: list[Line], heading_idx: int
+) -> tuple[list[FoundReference], int]:
     """Entries after the heading at lines[heading_idx]; returns them and the index of the last line used."""
     entries: list[_Entry] = []
     i = heading_idx + 1
@@ -332,7 +298,9 @@ def parse_references(text: str, lines: list[Line], heading_idx: int) -> tuple[li
             pending_blank = False
             i += 1
             continue
-        if entries and (not pending_blank or ln.text[:1].isspace() or ln.text.lstrip()[:1].islower()):
+        if entries and (
+            not pending_blank or ln.text[:1].isspace() or ln.text.lstrip()[:1].islower()
+        ):
             entries[-1].last_line = i  # a wrapped line of the entry
             last_used = i
             pending_blank = False
@@ -345,7 +313,7 @@ def parse_references(text: str, lines: list[Line], heading_idx: int) -> tuple[li
     found = []
     for e in entries:
         end = lines[e.last_line].end
-        raw = text[e.text_start:end].rstrip()
+        raw = text[e.text_start : end].rstrip()
         quote = normalize(raw)
         if not quote:
             continue
@@ -369,7 +337,10 @@ def parse_references(text: str, lines: list[Line], heading_idx: int) -> tuple[li
 
 # --------------------------------------------------------------------------- paragraphs
 
-CAPTION_RE = re.compile(r"^\s*(?:\*\*|_)?(?:fig(?:ure|s)?\.?|ill\.?|illustration|table|tab\.|image|scheme|diagram|chart|plate)\s*\d", re.I)
+CAPTION_RE = re.compile(
+    r"^\s*(?:\*\*|_)?(?:fig(?:ure|s)?\.?|ill\.?|illustration|table|tab\.|image|scheme|diagram|chart|plate)\s*\d",
+    re.I,
+)
 FRONT_MATTER_RE = re.compile(
     r"^[\s(*_]*(?:key\s*words|keywords|pacs|msc|doi\s*:|received|accepted|published online|corresponding author|e-?mail|©|copyright|contents|table of contents|arxiv:)",
     re.I,
@@ -381,7 +352,7 @@ KNOWN_SECTIONS = re.compile(
     re.I,
 )
 LIST_MARKER_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
-TERMINAL = ".!?;:\"”’"
+TERMINAL = '.!?;:"”’'
 
 
 @dataclass
@@ -435,7 +406,10 @@ def _segment(joined: str) -> list[tuple[int, int]]:
             nxt = joined[a:b]
             if (
                 (len(prev.split()) <= 3 and _ABBREV_END.search(prev))
-                or re.search(r"(?i)\b(?:phys|rev|lett|proc|j|vol|no|nos|pp|p|eq|eqs|ref|refs|fig|figs|sec|ch|cf|vs|al|ill|approx|resp)\.$", prev)
+                or re.search(
+                    r"(?i)\b(?:phys|rev|lett|proc|j|vol|no|nos|pp|p|eq|eqs|ref|refs|fig|figs|sec|ch|cf|vs|al|ill|approx|resp)\.$",
+                    prev,
+                )
                 or nxt[:1].islower()
             ):
                 merged[-1] = (pa, b)
@@ -457,7 +431,9 @@ def _statement(raw: str) -> str:
 
 def analyze(text: str) -> Analysis:
     lines = split_lines(text)
-    if lines and lines[0].text.startswith("\ufeff"):  # a byte order mark is not part of the first line
+    if lines and lines[0].text.startswith(
+        "\ufeff"
+    ):  # a byte order mark is not part of the first line
         lines[0] = Line(lines[0].start + 1, lines[0].end, lines[0].text[1:])
     n = len(lines)
     role = ["body"] * n  # body | equation | code | reference | back
@@ -497,7 +473,11 @@ def analyze(text: str) -> Analysis:
     eq_spans: list[tuple[int, int, str | None, str | None]] = []
     body_end = lines[ref_heading].start if ref_heading is not None else len(text)
     for m in DISPLAY_RE.finditer(text, 0, body_end):
-        inner = m.group("a") if m.group("a") is not None else (m.group("b") if m.group("b") is not None else m.group("c"))
+        inner = (
+            m.group("a")
+            if m.group("a") is not None
+            else (m.group("b") if m.group("b") is not None else m.group("c"))
+        )
         latex, label = latex_and_label(inner)
         eq_spans.append((m.start(), m.end(), latex, label))
         first, last = line_of(m.start()), line_of(m.end() - 1)
@@ -522,7 +502,11 @@ def analyze(text: str) -> Analysis:
                 k -= 1
             if k >= 0 and role[k] == "body" and not lines[k].blank:
                 prev = lines[k].text.strip()
-                if len(prev) <= 80 and not prev.endswith((".", "?", "!")) and (sum(c in MATH_CHARS for c in prev) or len(prev.split()) <= 6):
+                if (
+                    len(prev) <= 80
+                    and not prev.endswith((".", "?", "!"))
+                    and (sum(c in MATH_CHARS for c in prev) or len(prev.split()) <= 6)
+                ):
                     start = lines[k].start + (len(lines[k].text) - len(lines[k].text.lstrip()))
                     role[k] = "equation"
         role[i] = "equation"
@@ -547,7 +531,9 @@ def analyze(text: str) -> Analysis:
             close()
             continue
         t = ln.text
-        starts_block = bool(re.match(r"^\s*(?:#{1,6}\s|[-*+•]\s|\|)", t)) or CAPTION_RE.match(t) is not None
+        starts_block = (
+            bool(re.match(r"^\s*(?:#{1,6}\s|[-*+•]\s|\|)", t)) or CAPTION_RE.match(t) is not None
+        )
         if cur and not starts_block and hard_wrapped:
             # a heading right after a sentence that happened to fill its last line
             prev = lines[cur[-1]].text.rstrip()
@@ -587,7 +573,10 @@ def analyze(text: str) -> Analysis:
             and len(t) <= 150
             and not t[:1].islower()
             and not t.endswith((",", "-"))
-            and not re.search(r"(?i)\b(?:is|are|was|were|be|of|the|a|an|and|or|by|as|to|with|that|which|in|on|for|from|at)$", t)
+            and not re.search(
+                r"(?i)\b(?:is|are|was|were|be|of|the|a|an|and|or|by|as|to|with|that|which|in|on|for|from|at)$",
+                t,
+            )
             and not (p.lines[0] + 1 < n and role[p.lines[0] + 1] == "equation")
             and (not t.endswith(tuple(TERMINAL)) or (t.endswith(":") and len(t.split()) <= 4))
         ):
@@ -619,13 +608,23 @@ def analyze(text: str) -> Analysis:
             continue
         title = _heading_text(p.text)
         nxt = next((q for q in paras[k + 1 :] if q.kind != "skip" and q.kind != "caption"), None)
-        if len(re.findall(r"\b[A-Z]\.\s", title)) >= 2 or len(title.split()) > 16:  # a list of names, or a stray line
+        if (
+            len(re.findall(r"\b[A-Z]\.\s", title)) >= 2 or len(title.split()) > 16
+        ):  # a list of names, or a stray line
             continue
-        if KNOWN_SECTIONS.match(title) or re.match(r"^\s*#{1,6}\s", lines[p.lines[0]].text) or (nxt is not None and nxt.kind == "prose"):
-            if nxt is not None and nxt.kind == "heading" and not KNOWN_SECTIONS.match(title) and not re.match(r"^\s*#", lines[p.lines[0]].text):
+        if (
+            KNOWN_SECTIONS.match(title)
+            or re.match(r"^\s*#{1,6}\s", lines[p.lines[0]].text)
+            or (nxt is not None and nxt.kind == "prose")
+        ):
+            if (
+                nxt is not None
+                and nxt.kind == "heading"
+                and not KNOWN_SECTIONS.match(title)
+                and not re.match(r"^\s*#", lines[p.lines[0]].text)
+            ):
                 continue
             section_at.append((lines[p.lines[0]].start, title))
-
 
     # title: a markdown H1, else the longest heading-like line before the first prose paragraph
     title = None
@@ -639,7 +638,14 @@ def analyze(text: str) -> Analysis:
             if p.kind == "prose":
                 break
             t = _heading_text(p.text)
-            if p.kind == "heading" and not KNOWN_SECTIONS.match(t) and not re.search(r"(?i)@|e-?mail|universit|department|institut|laborator|college|school of|\bfaculty\b", t):
+            if (
+                p.kind == "heading"
+                and not KNOWN_SECTIONS.match(t)
+                and not re.search(
+                    r"(?i)@|e-?mail|universit|department|institut|laborator|college|school of|\bfaculty\b",
+                    t,
+                )
+            ):
                 cands.append(t)
         if cands:
             title = max(cands, key=len)
@@ -651,7 +657,9 @@ def analyze(text: str) -> Analysis:
                 sec = head
             else:
                 break
-        return None if sec is not None and sec == title else sec  # text under the title has no section yet
+        return (
+            None if sec is not None and sec == title else sec
+        )  # text under the title has no section yet
 
     # sentences
     sentences: list[FoundSentence] = []
@@ -685,11 +693,25 @@ def analyze(text: str) -> Analysis:
             if len(words) < 4 or len(quote) < 20 or not re.search(r"[a-z]", quote):
                 continue
             sentences.append(
-                FoundSentence(start=start, end=end, quote=quote, statement=_statement(raw), section=section_of(start), cites=citation_labels(quote))
+                FoundSentence(
+                    start=start,
+                    end=end,
+                    quote=quote,
+                    statement=_statement(raw),
+                    section=section_of(start),
+                    cites=citation_labels(quote),
+                )
             )
 
     equations = [
-        FoundEquation(start=s, end=e, quote=normalize(text[s:e]), label=label, latex=latex, section=section_of(s))
+        FoundEquation(
+            start=s,
+            end=e,
+            quote=normalize(text[s:e]),
+            label=label,
+            latex=latex,
+            section=section_of(s),
+        )
         for s, e, latex, label in sorted(eq_spans, key=lambda x: x[0])
     ]
 
@@ -704,4 +726,10 @@ def analyze(text: str) -> Analysis:
     labels = {r.label for r in references}
     for s in sentences:
         s.cites = [c for c in s.cites if c in labels]
-    return Analysis(title=title, equations=equations, references=references, sentences=sentences, hard_wrapped=hard_wrapped)
+    return Analysis(
+        title=title,
+        equations=equations,
+        references=references,
+        sentences=sentences,
+        hard_wrapped=hard_wrapped,
+    )

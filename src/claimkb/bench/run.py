@@ -4,7 +4,7 @@ One run measures, on this machine, side by side:
 
 * build_s, peak_rss_mb: a cold `claimkb build` (the real command, in a subprocess:
   parse, validate, anchor, check, write, full-text index) of a synthetic corpus
-  (claimkb.synth) with no cache; build_phases: the write phases inside it;
+  (claimkb.bench.synth) with no cache; build_phases: the write phases inside it;
 * baseline_s: raw sqlite3 executemany of the very same rows (read back from the
   built database) into bare tables, in one transaction; write_ratio: the build's
   write phase (table creation and executemany of every row into the real tables,
@@ -12,7 +12,7 @@ One run measures, on this machine, side by side:
   building of the secondary indexes;
 * incremental_s: `claimkb build` again after one document changed;
 * from a real Datasette serving that database with the project's options
-  (cli.datasette_args): p95 latency of a rare and a common full-text search and
+  (site.serve_args): p95 latency of a rare and a common full-text search and
   of the pages (claims table, faceted claims table, claim page, document page,
   reading view); requests per second and errors under concurrent load; whether
   any facet came back empty or timed out.
@@ -30,15 +30,16 @@ import platform
 import shutil
 import socket
 import sqlite3
-import threading
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ..site import serve_args
 from . import synth
 
 #: the targets of issue 7 at one million claims (the bench reports which are met)
@@ -108,8 +109,15 @@ def prepare_corpus(corpus: Path, n_claims: int, seed: int) -> float:
 # --------------------------------------------------------------------------- build
 
 
-def run_build(data: Path, db: Path, workers: int, timings: Path, cache: Path, *extra: str,
-              maxrss_is_its_own: bool = False) -> tuple[float, float, dict[str, float]]:
+def run_build(
+    data: Path,
+    db: Path,
+    workers: int,
+    timings: Path,
+    cache: Path,
+    *extra: str,
+    maxrss_is_its_own: bool = False,
+) -> tuple[float, float, dict[str, float]]:
     """Run `claimkb build` as a subprocess: (wall seconds, peak RSS MiB of any of its processes, phases).
 
     phases also get "cpu_s": user + system CPU seconds of the build and its workers
@@ -117,7 +125,19 @@ def run_build(data: Path, db: Path, workers: int, timings: Path, cache: Path, *e
     timings.unlink(missing_ok=True)
     env = dict(os.environ, CLAIMKB_TIMINGS=str(timings), CLAIMKB_CACHE_DIR=str(cache))
     env.pop("CLAIMKB_NO_CACHE", None)
-    cmd = [sys.executable, "-m", "claimkb", "build", "--data", str(data), "--db", str(db), "--workers", str(workers), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "claimkb",
+        "build",
+        "--data",
+        str(data),
+        "--db",
+        str(db),
+        "--workers",
+        str(workers),
+        *extra,
+    ]
     t = time.perf_counter()
     errfile = timings.with_suffix(".stderr")
     with open(errfile, "wb") as err:
@@ -131,7 +151,9 @@ def run_build(data: Path, db: Path, workers: int, timings: Path, cache: Path, *e
         proc.returncode = os.waitstatus_to_exitcode(status)
     dt = time.perf_counter() - t
     if proc.returncode != 0:
-        raise click.ClickException(f"build failed ({proc.returncode}):\n{errfile.read_text()[-3000:]}")
+        raise click.ClickException(
+            f"build failed ({proc.returncode}):\n{errfile.read_text()[-3000:]}"
+        )
     rss = usage.ru_maxrss / 1024
     cpu = usage.ru_utime + usage.ru_stime
     phases = {}
@@ -195,10 +217,15 @@ class _TreeRss(threading.Thread):
 
 def baseline(db: Path, scratch: Path) -> tuple[float, int]:
     """Raw executemany of every row of db into bare tables of a fresh file, one transaction."""
-    from .schema import TABLES
+    from ..build.schema import TABLES
 
     src = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    data = {t.name: src.execute(f"select {', '.join(f'[{c}]' for c in t.columns)} from [{t.name}]").fetchall() for t in TABLES}
+    data = {
+        t.name: src.execute(
+            f"select {', '.join(f'[{c}]' for c in t.columns)} from [{t.name}]"
+        ).fetchall()
+        for t in TABLES
+    }
     src.close()
     scratch.unlink(missing_ok=True)
     n = 0
@@ -210,7 +237,9 @@ def baseline(db: Path, scratch: Path) -> tuple[float, int]:
     for t in TABLES:
         cols = list(t.columns)
         conn.execute(f"create table [{t.name}] ({', '.join(f'[{c}]' for c in cols)})")
-        conn.executemany(f"insert into [{t.name}] values ({', '.join('?' for _ in cols)})", data[t.name])
+        conn.executemany(
+            f"insert into [{t.name}] values ({', '.join('?' for _ in cols)})", data[t.name]
+        )
         n += len(data[t.name])
     conn.execute("commit")
     conn.close()
@@ -225,18 +254,28 @@ VOLATILE = {"build_info": None, "build_files": ("mtime_ns",), "checks": ("id",)}
 
 def table_contents(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every table's rows, sorted, without the VOLATILE columns (None: table left out)."""
-    from .schema import TABLES
+    from ..build.schema import TABLES
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
         out = {}
-        names = [t.name for t in TABLES] + [r[0] for r in conn.execute(
-            "select name from sqlite_master where type = 'table' and name like '%facet_counts'")]
+        names = [t.name for t in TABLES] + [
+            r[0]
+            for r in conn.execute(
+                "select name from sqlite_master where type = 'table' and name like '%facet_counts'"
+            )
+        ]
         for name in dict.fromkeys(names):
             if name in VOLATILE and VOLATILE[name] is None:
                 continue
-            cols = [r[1] for r in conn.execute(f"pragma table_info([{name}])") if r[1] not in (VOLATILE.get(name) or ())]
-            rows = conn.execute(f"select {', '.join(f'[{c}]' for c in cols)} from [{name}]").fetchall()
+            cols = [
+                r[1]
+                for r in conn.execute(f"pragma table_info([{name}])")
+                if r[1] not in (VOLATILE.get(name) or ())
+            ]
+            rows = conn.execute(
+                f"select {', '.join(f'[{c}]' for c in cols)} from [{name}]"
+            ).fetchall()
             out[name] = sorted(rows, key=repr)
         return out
     finally:
@@ -262,11 +301,10 @@ class Server:
     """A real `datasette serve` subprocess with the project's options."""
 
     def __init__(self, db: Path, extra: list[str] | None = None):
-        from .cli import datasette_args
 
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        args = datasette_args(db, "127.0.0.1", self.port) + (extra or [])
+        args = serve_args(db, "127.0.0.1", self.port) + (extra or [])
         self.log = open(db.with_suffix(".datasette.log"), "wb")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -276,7 +314,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"datasette exited with {self.proc.returncode}; see {self.log.name}")
+                raise RuntimeError(
+                    f"datasette exited with {self.proc.returncode}; see {self.log.name}"
+                )
             try:
                 if httpx.get(self.base + "/-/versions.json", timeout=2).status_code == 200:
                     return
@@ -295,7 +335,7 @@ class Server:
                 self.proc.wait()
         self.log.close()
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         try:
             self.wait()
         except BaseException:
@@ -316,7 +356,9 @@ def page_urls(client: Any, db: Path) -> dict[str, str]:
     """The pages to time: the site's own pages where it has them, else Datasette's."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     doc_id = conn.execute("select id from documents order by id limit 1").fetchone()[0]
-    claim_id = conn.execute("select id from claims where document_id = ? order by position limit 1", (doc_id,)).fetchone()[0]
+    claim_id = conn.execute(
+        "select id from claims where document_id = ? order by position limit 1", (doc_id,)
+    ).fetchone()[0]
     conn.close()
     urls = {
         "claims table": "/claimkb/claims",
@@ -336,7 +378,9 @@ def page_urls(client: Any, db: Path) -> dict[str, str]:
     return urls
 
 
-def time_urls(client: Any, urls: dict[str, str], repeat: int) -> tuple[dict[str, float], dict[str, int]]:
+def time_urls(
+    client: Any, urls: dict[str, str], repeat: int
+) -> tuple[dict[str, float], dict[str, int]]:
     """p95 ms per URL over `repeat` sequential requests (after one warm-up); non-200 counts."""
     out, bad = {}, {}
     for name, url in urls.items():
@@ -406,7 +450,9 @@ async def _load(base: str, urls: list[str], connections: int, seconds: float) ->
     }
 
 
-def serve_measurements(db: Path, *, repeat: int, connections: int, load_seconds: float) -> dict[str, Any]:
+def serve_measurements(
+    db: Path, *, repeat: int, connections: int, load_seconds: float
+) -> dict[str, Any]:
     import httpx
 
     out: dict[str, Any] = {}
@@ -433,14 +479,24 @@ def serve_measurements(db: Path, *, repeat: int, connections: int, load_seconds:
         out["page_p95_by_url"] = {f"{k} {urls[k]}": v for k, v in pages.items()}
         out["page_p95_ms"] = max(pages.values())
         # other pages readers open, reported on their own (not part of the page_p95_ms target)
-        others = {"home": "/", "claims view": "/claimkb/claims_view", "claims filtered": "/claimkb/claims?status=supported"}
+        others = {
+            "home": "/",
+            "claims view": "/claimkb/claims_view",
+            "claims filtered": "/claimkb/claims?status=supported",
+        }
         other, bad_o = time_urls(client, others, repeat)
         bad_p.update({f"other {k}": v for k, v in bad_o.items()})
         out["other_pages_p95_by_url"] = {f"{k} {others[k]}": v for k, v in other.items()}
         facets = check_facets(client)
         out["facets"] = facets
-        out["facets_silently_empty"] = bool(facets["empty"] or facets["timed_out"] or facets["status"] != 200)
-        load = asyncio.run(_load(srv.base, list(urls.values()) + list(searches.values()), connections, load_seconds))
+        out["facets_silently_empty"] = bool(
+            facets["empty"] or facets["timed_out"] or facets["status"] != 200
+        )
+        load = asyncio.run(
+            _load(
+                srv.base, list(urls.values()) + list(searches.values()), connections, load_seconds
+            )
+        )
         load["errors"] += sum(bad_s.values()) + sum(bad_p.values())
         out.update(load)
         out["server_alive_after_load"] = client.get("/-/versions.json").status_code == 200
@@ -462,40 +518,75 @@ def targets_met(res: dict[str, Any]) -> None:
     res["targets_met"] = met
 
 
-def run_serve_only(n_claims: int, work: Path, *, repeat: int = 30, connections: int = 32,
-                   load_seconds: float = 10.0, log=print) -> dict[str, Any]:
+def run_serve_only(
+    n_claims: int,
+    work: Path,
+    *,
+    repeat: int = 30,
+    connections: int = 32,
+    load_seconds: float = 10.0,
+    log=print,
+) -> dict[str, Any]:
     """Only the serving figures, on the database an earlier run built in --dir (no corpus, no build)."""
     db = Path(work).resolve() / f"db-{n_claims}" / "claimkb.db"
     if not db.exists():
-        raise click.ClickException(f"{db} does not exist: run `claimkb bench --claims {n_claims}` once without --serve-only")
+        raise click.ClickException(
+            f"{db} does not exist: run `claimkb bench --claims {n_claims}` once without --serve-only"
+        )
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     claims = conn.execute("select count(*) from claims").fetchone()[0]
     conn.close()
-    res: dict[str, Any] = {"claims": claims, "serve_only": True, "db": str(db), "machine": machine(),
-                           "db_mb": round(db.stat().st_size / 1e6, 1)}
+    res: dict[str, Any] = {
+        "claims": claims,
+        "serve_only": True,
+        "db": str(db),
+        "machine": machine(),
+        "db_mb": round(db.stat().st_size / 1e6, 1),
+    }
     log(f"serving {db} ({claims} claims) with datasette ...")
-    res.update(serve_measurements(db, repeat=repeat, connections=connections, load_seconds=load_seconds))
-    log(f"  search rare {res['search_rare_p95_ms']} ms, common {res['search_common_p95_ms']} ms, "
+    res.update(
+        serve_measurements(db, repeat=repeat, connections=connections, load_seconds=load_seconds)
+    )
+    log(
+        f"  search rare {res['search_rare_p95_ms']} ms, common {res['search_common_p95_ms']} ms, "
         f"site search rare {res['site_search_rare_p95_ms']} ms, common {res['site_search_common_p95_ms']} ms, pages {res['page_p95_ms']} ms, "
-        f"{res['load_rps']} req/s, {res['errors']} errors, facets empty/timed out: {res['facets_silently_empty']}")
+        f"{res['load_rps']} req/s, {res['errors']} errors, facets empty/timed out: {res['facets_silently_empty']}"
+    )
     targets_met(res)
     return res
 
 
-def run(n_claims: int, work: Path, *, workers: int, seed: int = 1, repeat: int = 30, connections: int = 32,
-        load_seconds: float = 10.0, verify_incremental: bool = False, log=print) -> dict[str, Any]:
+def run(
+    n_claims: int,
+    work: Path,
+    *,
+    workers: int,
+    seed: int = 1,
+    repeat: int = 30,
+    connections: int = 32,
+    load_seconds: float = 10.0,
+    verify_incremental: bool = False,
+    log=print,
+) -> dict[str, Any]:
     work = Path(work).resolve()
     corpus = work / f"corpus-{n_claims}"
     dbdir = work / f"db-{n_claims}"
     dbdir.mkdir(parents=True, exist_ok=True)
     db = dbdir / "claimkb.db"  # Datasette names the database after the file: /claimkb/...
     timings = dbdir / "timings.jsonl"
-    res: dict[str, Any] = {"claims": n_claims, "workers": workers, "seed": seed, "machine": machine()}
+    res: dict[str, Any] = {
+        "claims": n_claims,
+        "workers": workers,
+        "seed": seed,
+        "machine": machine(),
+    }
 
     log(f"corpus: {corpus}")
     res["generate_s"] = round(prepare_corpus(corpus, n_claims, seed), 2)
     res["documents"] = len(list((corpus / "documents").glob("*.yaml")))
-    res["corpus_mb"] = round(sum(f.stat().st_size for f in corpus.rglob("*") if f.is_file()) / 1e6, 1)
+    res["corpus_mb"] = round(
+        sum(f.stat().st_size for f in corpus.rglob("*") if f.is_file()) / 1e6, 1
+    )
 
     db.unlink(missing_ok=True)
     # a cache of our own, emptied: the first build is cold
@@ -503,7 +594,9 @@ def run(n_claims: int, work: Path, *, workers: int, seed: int = 1, repeat: int =
     if cache.exists():
         shutil.rmtree(cache)
     log("cold build ...")
-    res["build_s"], res["peak_rss_mb"], res["build_phases"] = run_build(corpus, db, workers, timings, cache, maxrss_is_its_own=True)  # before baseline()
+    res["build_s"], res["peak_rss_mb"], res["build_phases"] = run_build(
+        corpus, db, workers, timings, cache, maxrss_is_its_own=True
+    )  # before baseline()
     res["build_s"] = round(res["build_s"], 2)
     res["peak_rss_mb"] = round(res["peak_rss_mb"], 1)
     res["peak_rss_total_mb"] = res["build_phases"].pop("peak_rss_total_mb", None)
@@ -515,14 +608,20 @@ def run(n_claims: int, work: Path, *, workers: int, seed: int = 1, repeat: int =
     res["write_s"] = round(ph.get("create", 0) + ph.get("insert", 0), 3)
     res["index_s"] = ph.get("index", 0)
     # what happens before the write: start-up, parse, validate, anchor, cross-check, machine checks
-    res["load_and_check_s"] = round(res["build_s"] - sum(v for k, v in ph.items() if k != "cpu_s"), 2)
+    res["load_and_check_s"] = round(
+        res["build_s"] - sum(v for k, v in ph.items() if k != "cpu_s"), 2
+    )
     log(f"  {res['build_s']} s, peak {res['peak_rss_mb']} MiB; phases {ph}")
 
     log("baseline (raw executemany of the same rows) ...")
     res["baseline_s"], res["rows"] = baseline(db, dbdir / "baseline.db")
     res["baseline_s"] = round(res["baseline_s"], 3)
     res["write_ratio"] = round(res["write_s"] / res["baseline_s"], 2) if res["baseline_s"] else None
-    res["write_ratio_with_indexes"] = round((res["write_s"] + res["index_s"]) / res["baseline_s"], 2) if res["baseline_s"] else None
+    res["write_ratio_with_indexes"] = (
+        round((res["write_s"] + res["index_s"]) / res["baseline_s"], 2)
+        if res["baseline_s"]
+        else None
+    )
     log(f"  {res['baseline_s']} s for {res['rows']} rows; write_ratio {res['write_ratio']}")
 
     log("build again, nothing changed ...")
@@ -530,7 +629,9 @@ def run(n_claims: int, work: Path, *, workers: int, seed: int = 1, repeat: int =
     log(f"  {res['rebuild_unchanged_s']} s")
     log("incremental build after one document changed ...")
     synth.touch_document(corpus, 0)
-    res["incremental_s"], res["incremental_peak_rss_mb"], res["incremental_phases"] = run_build(corpus, db, workers, timings, cache)
+    res["incremental_s"], res["incremental_peak_rss_mb"], res["incremental_phases"] = run_build(
+        corpus, db, workers, timings, cache
+    )
     res["incremental_s"] = round(res["incremental_s"], 2)
     # the sampled process-tree figure: ru_maxrss of builds started after baseline() is not theirs
     res["incremental_peak_rss_mb"] = res["incremental_phases"].get("peak_rss_total_mb")
@@ -541,49 +642,32 @@ def run(n_claims: int, work: Path, *, workers: int, seed: int = 1, repeat: int =
             shutil.rmtree(full.parent)
         full.parent.mkdir()
         env = dict(os.environ, CLAIMKB_NO_CACHE="1")
-        subprocess.run([sys.executable, "-m", "claimkb", "build", "--data", str(corpus), "--db", str(full)], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "claimkb", "build", "--data", str(corpus), "--db", str(full)],
+            check=True,
+            env=env,
+            capture_output=True,
+        )
         res["incremental_identical_to_full"] = same_database(db, full)
         shutil.rmtree(full.parent)
-    log("full rebuild over the existing database (--full: written aside, then copied in with the backup API) ...")
-    res["full_rebuild_s"], res["full_rebuild_peak_rss_mb"], res["full_rebuild_phases"] = run_build(corpus, db, workers, timings, cache, "--full")
+    log(
+        "full rebuild over the existing database (--full: written aside, then copied in with the backup API) ..."
+    )
+    res["full_rebuild_s"], res["full_rebuild_peak_rss_mb"], res["full_rebuild_phases"] = run_build(
+        corpus, db, workers, timings, cache, "--full"
+    )
     res["full_rebuild_s"] = round(res["full_rebuild_s"], 2)
     res["full_rebuild_peak_rss_mb"] = res["full_rebuild_phases"].get("peak_rss_total_mb")
     log(f"  {res['full_rebuild_s']} s")
 
     log("serving with datasette ...")
-    res.update(serve_measurements(db, repeat=repeat, connections=connections, load_seconds=load_seconds))
-    log(f"  search rare {res['search_rare_p95_ms']} ms, common {res['search_common_p95_ms']} ms, pages {res['page_p95_ms']} ms, "
-        f"{res['load_rps']} req/s, {res['errors']} errors, facets empty/timed out: {res['facets_silently_empty']}")
+    res.update(
+        serve_measurements(db, repeat=repeat, connections=connections, load_seconds=load_seconds)
+    )
+    log(
+        f"  search rare {res['search_rare_p95_ms']} ms, common {res['search_common_p95_ms']} ms, pages {res['page_p95_ms']} ms, "
+        f"{res['load_rps']} req/s, {res['errors']} errors, facets empty/timed out: {res['facets_silently_empty']}"
+    )
 
     targets_met(res)
     return res
-
-
-@click.command()
-@click.option("--claims", "n_claims", type=int, default=10_000, show_default=True, help="Number of synthetic claims.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures to this file.")
-@click.option("--dir", "work", type=click.Path(file_okay=False, path_type=Path), default=Path("bench"), show_default=True, help="Where the corpus and databases go (not data/).")
-@click.option("--workers", type=int, default=os.cpu_count() or 1, show_default=True, help="Build processes.")
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--repeat", type=int, default=30, show_default=True, help="Sequential requests per URL for the p95 figures.")
-@click.option("--connections", type=int, default=32, show_default=True, help="Concurrent connections of the load test.")
-@click.option("--load-seconds", type=float, default=10.0, show_default=True, help="Duration of the load test.")
-@click.option("--verify-incremental/--no-verify-incremental", default=False, show_default=True, help="Also compare the incremental build with a full build (one more build).")
-@click.option("--serve-only", is_flag=True, help="Only measure the served site, on the database an earlier run left in --dir (no corpus, no build).")
-def bench(n_claims: int, json_path: Path | None, work: Path, workers: int, seed: int, repeat: int, connections: int,
-          load_seconds: float, verify_incremental: bool, serve_only: bool) -> None:
-    """Benchmark build and site on a synthetic corpus of N claims (see BENCHMARKS.md)."""
-    log = lambda m: click.echo(m, err=True)  # noqa: E731
-    if serve_only:
-        res = run_serve_only(n_claims, work, repeat=repeat, connections=connections, load_seconds=load_seconds, log=log)
-    else:
-        res = run(n_claims, work, workers=workers, seed=seed, repeat=repeat, connections=connections,
-                  load_seconds=load_seconds, verify_incremental=verify_incremental, log=log)
-    text = json.dumps(res, indent=2)
-    if json_path:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(text + "\n")
-    click.echo(text)
-    missed = [k for k, ok in res["targets_met"].items() if not ok]
-    if missed:
-        click.echo(f"targets missed at {n_claims} claims: {', '.join(missed)}", err=True)
