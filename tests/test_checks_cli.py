@@ -23,6 +23,7 @@ REAL_000 = ROOT / "data" / "documents" / "000_743566680b31fb4b.yaml"
 def corpus(tmp_path) -> Path:
     dest = tmp_path / "data"
     shutil.copytree(CORPUS, dest)
+    shutil.copy(ROOT / "data" / "vocabulary.yaml", dest / "vocabulary.yaml")  # the real one
     return dest
 
 

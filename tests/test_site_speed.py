@@ -116,7 +116,7 @@ def assert_exact(conn):
 
 
 def test_summary_tables_are_documented_contracts():
-    assert [t.name for t in summaries.SUMMARY_TABLES] == ["facet_counts", "document_facet_counts"]
+    assert [t.name for t in summaries.SUMMARY_TABLES] == ["facet_counts", "document_facet_counts", "agreement"]
     for t in summaries.SUMMARY_TABLES:
         assert t.doc.strip()
         assert set(t.column_docs) == set(t.columns), t.name

@@ -46,7 +46,10 @@ def doi_problem(doi: str) -> str | None:
     if d != doi:
         return f"DOI {doi!r} has leading or trailing spaces"
     if re.match(r"(?i)^(https?://|doi:)", d):
-        return f"DOI {doi!r} carries a resolver or `doi:` prefix; write only the DOI, e.g. 10.1038/nphys620"
+        return (
+            f"DOI {doi!r} carries a resolver or `doi:` prefix; write only the DOI, e.g. "
+            "10.1038/nphys620"
+        )
     if DOI_RE.match(d) or any(r.match(d) for r in DOI_LEGACY_RES):
         return None
     m = DOUBLED_PREFIX_RE.match(d)
@@ -61,7 +64,10 @@ def doi_problem(doi: str) -> str | None:
         return f"DOI {doi!r} has no `/` between prefix and suffix"
     prefix, suffix = d.split("/", 1)
     if not re.fullmatch(r"10\.\d{4,9}(\.\d+)*", prefix):
-        return f"DOI {doi!r} has a malformed prefix {prefix!r} (expected 10. followed by 4 to 9 digits)"
+        return (
+            f"DOI {doi!r} has a malformed prefix {prefix!r} (expected 10. followed by 4 to 9 "
+            "digits)"
+        )
     if re.fullmatch(r"10\.\d{4,9}\.\d+(\.\d+)*", prefix) and re.fullmatch(
         r"[-._;()/:A-Z0-9]+", suffix, re.IGNORECASE
     ):
@@ -95,14 +101,20 @@ def isbn_problem(isbn: str) -> str | None:
         return f"ISBN {isbn!r} carries an `ISBN` prefix; write only the number"
     if not re.fullmatch(r"\d+X?", d):
         bad = sorted({c for c in d if not (c.isdigit() or c == "X")})
-        return f"ISBN {isbn!r} contains characters that are not digits: {', '.join(repr(c) for c in bad)}"
+        return (
+            f"ISBN {isbn!r} contains characters that are not digits: "
+            f"{', '.join(repr(c) for c in bad)}"
+        )
     n = len(d)
     if n == 10:
         if "X" in d[:9]:
             return f"ISBN {isbn!r}: only the check digit of an ISBN-10 may be X"
         want = isbn10_check(d[:9])
         if d[9] != want:
-            return f"ISBN-10 {isbn!r} has check digit {d[9]}, but its first nine digits give {want}: a digit is wrong"
+            return (
+                f"ISBN-10 {isbn!r} has check digit {d[9]}, but its first nine digits give "
+                f"{want}: a digit is wrong"
+            )
         return None
     if n == 13:
         if "X" in d:
@@ -111,17 +123,22 @@ def isbn_problem(isbn: str) -> str | None:
             return f"ISBN-13 {isbn!r} does not start with 978 or 979"
         want = isbn13_check(d[:12])
         if d[12] != want:
-            return f"ISBN-13 {isbn!r} has check digit {d[12]}, but its first twelve digits give {want}: a digit is wrong"
+            return (
+                f"ISBN-13 {isbn!r} has check digit {d[12]}, but its first twelve digits give "
+                f"{want}: a digit is wrong"
+            )
         return None
     if n == 9 and "X" not in d:
         return (
-            f"ISBN {isbn!r} has 9 digits: one is missing (an ISBN-10 has 10). If these are its first nine digits, "
-            f"the check digit would be {isbn10_check(d)} ({d}{isbn10_check(d)}); confirm it in a library catalogue"
+            f"ISBN {isbn!r} has 9 digits: one is missing (an ISBN-10 has 10). If these are its "
+            f"first nine digits, the check digit would be {isbn10_check(d)} "
+            f"({d}{isbn10_check(d)}); confirm it in a library catalogue"
         )
     if n == 12 and "X" not in d and d.startswith(("978", "979")):
         return (
-            f"ISBN {isbn!r} has 12 digits: one is missing (an ISBN-13 has 13). If these are its first twelve digits, "
-            f"the check digit would be {isbn13_check(d)}; confirm it in a library catalogue"
+            f"ISBN {isbn!r} has 12 digits: one is missing (an ISBN-13 has 13). If these are its "
+            f"first twelve digits, the check digit would be {isbn13_check(d)}; confirm it in a "
+            "library catalogue"
         )
     return f"ISBN {isbn!r} has {n} characters; an ISBN has 10 or 13 digits"
 
@@ -141,7 +158,10 @@ def arxiv_problem(arxiv_id: str) -> str | None:
     """What is wrong with an arXiv identifier (old or new style), or None."""
     a = arxiv_id.strip()
     if re.match(r"(?i)^arxiv:", a):
-        return f"arXiv id {arxiv_id!r} carries an `arXiv:` prefix; write only the identifier, e.g. 2101.01234"
+        return (
+            f"arXiv id {arxiv_id!r} carries an `arXiv:` prefix; write only the identifier, e.g. "
+            "2101.01234"
+        )
     if re.match(r"(?i)^https?://", a):
         return f"arXiv id {arxiv_id!r} is a link; write only the identifier, e.g. 2101.01234v2"
     m = ARXIV_NEW_RE.match(a)
@@ -151,9 +171,15 @@ def arxiv_problem(arxiv_id: str) -> str | None:
             return f"arXiv id {arxiv_id!r}: month {m.group(2)} does not exist (YYMM.NNNNN)"
         yymm = yy * 100 + mm
         if yymm < 704:
-            return f"arXiv id {arxiv_id!r}: new-style identifiers start in April 2007 (0704); older ones are archive/YYMMNNN"
+            return (
+                f"arXiv id {arxiv_id!r}: new-style identifiers start in April 2007 (0704); older "
+                "ones are archive/YYMMNNN"
+            )
         if len(num) == 4 and yymm > 1412:
-            return f"arXiv id {arxiv_id!r}: from 2015 (1501) on the number after the dot has five digits"
+            return (
+                f"arXiv id {arxiv_id!r}: from 2015 (1501) on the number after the dot has five "
+                "digits"
+            )
         if len(num) == 5 and yymm < 1501:
             return f"arXiv id {arxiv_id!r}: before 2015 the number after the dot has four digits"
         return None
@@ -161,16 +187,22 @@ def arxiv_problem(arxiv_id: str) -> str | None:
     if m:
         archive, yy, mm = m.group(1), int(m.group(3)), int(m.group(4))
         if archive not in ARXIV_ARCHIVES:
-            return f"arXiv id {arxiv_id!r}: {archive!r} is not an arXiv archive (e.g. quant-ph, hep-th, cond-mat)"
+            return (
+                f"arXiv id {arxiv_id!r}: {archive!r} is not an arXiv archive (e.g. quant-ph, "
+                "hep-th, cond-mat)"
+            )
         if not 1 <= mm <= 12:
             return f"arXiv id {arxiv_id!r}: month {m.group(4)} does not exist (archive/YYMMNNN)"
         year = 1900 + yy if yy >= 91 else 2000 + yy
         if year > 2007 or (year == 2007 and mm > 3) or (year == 1991 and mm < 8):
-            return f"arXiv id {arxiv_id!r}: old-style identifiers run from 9108 to 0703; later ones are YYMM.NNNNN"
+            return (
+                f"arXiv id {arxiv_id!r}: old-style identifiers run from 9108 to 0703; later ones "
+                "are YYMM.NNNNN"
+            )
         return None
     return (
-        f"arXiv id {arxiv_id!r} is neither new style (YYMM.NNNNN with optional vN, e.g. 2101.01234v2) "
-        "nor old style (archive/YYMMNNN, e.g. quant-ph/0101001)"
+        f"arXiv id {arxiv_id!r} is neither new style (YYMM.NNNNN with optional vN, e.g. "
+        "2101.01234v2) nor old style (archive/YYMMNNN, e.g. quant-ph/0101001)"
     )
 
 

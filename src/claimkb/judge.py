@@ -29,7 +29,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from .checks.equations import check_equation
-from .checks.findings import Collector, Finding
+from .checks.findings import Collector, Finding, acknowledge
 from .ingest.load import RECORD_KINDS, SINGULAR, LoadedDocument, line_of, parse_document, read_yaml
 from .problems import Problem, display_path
 
@@ -72,12 +72,16 @@ class Summary:
     links: list[Link] = field(default_factory=list)
     evidence: list[tuple[int, str]] = field(default_factory=list)  # (index, about) elsewhere
     deferred: list[int] = field(default_factory=list)  # equations checking others' claims
+    #: acknowledgements no finding of the document itself used: (rule, about) -> reason
+    acknowledged: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def summarise(ld: LoadedDocument, deferred: Iterable[int] = ()) -> Summary:
+def summarise(ld: LoadedDocument, deferred: Iterable[int] = (),
+              acknowledged: dict[tuple[str, str], str] | None = None) -> Summary:
     """The judge's view of a loaded document."""
     d = ld.doc
-    s = Summary(ld.path, d.id, evidence=list(ld.foreign_evidence), deferred=list(deferred))
+    s = Summary(ld.path, d.id, evidence=list(ld.foreign_evidence), deferred=list(deferred),
+                acknowledged=dict(acknowledged or {}))
     for kind in RECORD_KINDS:
         for i, rec in enumerate(getattr(d, kind)):
             s.records.append((rec.id, kind, i, rec.status if kind == "claims" else None))
@@ -143,6 +147,8 @@ class Judge:
         self.evidence: list[tuple[Path, str, int, str]] = []
         self.deferred: list[tuple[Path, int]] = []
         self.edges: list[tuple[str, str]] = []  # depends_on links judged elsewhere
+        self.acks: dict[tuple[str, str], str] = {}  # acknowledgements not used yet
+        self.ack_docs: dict[tuple[str, str], tuple[Path, str]] = {}
         self.problems: list[Problem] = []
         self.external = external
 
@@ -170,6 +176,9 @@ class Judge:
         self.links += s.links
         self.evidence += [(s.path, s.doc_id, j, about) for j, about in s.evidence]
         self.deferred += [(s.path, i) for i in s.deferred]
+        for key, reason in s.acknowledged.items():
+            self.acks[key] = reason
+            self.ack_docs[key] = (s.path, s.doc_id)
         return len(self.problems)
 
     def _add_record(
@@ -225,7 +234,18 @@ class Judge:
         problems += self._judge_evidence()
         if not problems:
             self._deferred_equations(col)
-        return problems, col.resolved()
+        findings = acknowledge(col.resolved(), self.acks)
+        return problems + self._stale_acknowledgements(), findings
+
+    def _stale_acknowledgements(self) -> list[Problem]:
+        out = []
+        for (rule, about), _reason in sorted(self.acks.items()):
+            path, doc_id = self.ack_docs[(rule, about)]
+            out.append(Problem(display_path(path), self._line(path, doc_id, ("acknowledged",)),
+                               f"acknowledges a `{rule}` finding about {about}, which the checks "
+                               "do not make", "remove the acknowledgement (the finding is gone, "
+                               "or rule and id are misspelt)", severity="warning"))
+        return out
 
     def _line(self, path: Path, doc_id: str, where: tuple[Any, ...]) -> int | None:
         return line_of(document_ref(path, doc_id), where)

@@ -12,6 +12,7 @@ and colours, and the loader refuses a vocabulary file that disagrees with them.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from typing import Annotated, Literal, get_args
 
@@ -30,7 +31,14 @@ CheckStatus = Literal[
     "verified", "consistent", "notation problem", "incorrect", "not recoverable", "not checked"
 ]
 CitationStatus = Literal[
-    "verified", "minor errors", "citation error", "incomplete", "unverifiable", "not checked"
+    "verified",
+    "minor errors",
+    "citation error",
+    "incomplete",
+    "not found",
+    "no such work",
+    "unverifiable",
+    "not checked",
 ]
 ClaimType = Literal[
     "empirical",
@@ -54,6 +62,7 @@ DocumentKind = Literal[
 Stance = Literal["supports", "contradicts", "context"]
 Relation = Literal["contradicts", "depends_on", "restates", "same_as"]
 Severity = Literal["error", "warning", "info"]
+Provenance = Literal["cited", "quoted", "copied without attribution"]
 
 #: vocabulary name in data/vocabulary.yaml -> the Literal the models use
 VOCABULARIES: dict[str, tuple[str, ...]] = {
@@ -137,8 +146,13 @@ class Evidence(Strict):
             "(its metadata and self-citation flag are taken from that entry)."
         ),
     )
-    note: Text = Field(
-        description="What the work shows, in a sentence or two, with page or section if known."
+    note: Text = Field(description="What the work shows, in a sentence or two.")
+    locator: str | None = Field(
+        None,
+        description=(
+            "Where the work says it: a page, section, chapter, equation or figure, or a short "
+            'quote of the work itself, e.g. "§ 39", "Eq. (3.12)", "abstract: \u2018…\u2019".'
+        ),
     )
     self_citation: bool = Field(
         False, description="True when the work is by the same author(s) as the document."
@@ -179,7 +193,48 @@ class Link(Strict):
     note: str | None = Field(None, description="Why the two are related.")
 
 
-class Claim(Anchored):
+class Reading(Strict):
+    """One reader's assessment of a record, made independently of the other readings."""
+
+    reader: Text = Field(description="Who read it, e.g. curator or second-reader.")
+    status: EvidenceStatus = Field(description="The status this reader gave.")
+    note: Text = Field(description="Why, in a sentence or two.")
+
+
+class PastRating(Strict):
+    """A status the record had before, and why it changed."""
+
+    status: EvidenceStatus = Field(description="The earlier status.")
+    date: _dt.date = Field(description="When it was replaced (YYYY-MM-DD).")
+    reason: Text = Field(description="Why it was replaced, in terms of sources and physics.")
+
+
+class Assessed(Strict):
+    """What an assessed record carries besides its status: the readings and its history."""
+
+    readings: list[Reading] = Field(
+        default_factory=list,
+        description="Independent readings of the record; two by different readers when assessed.",
+    )
+    adjudication: str | None = Field(
+        None,
+        description="When the readings disagree: which label was chosen and why (the status).",
+    )
+    history: list[PastRating] = Field(
+        default_factory=list, description="Earlier statuses of the record, oldest first."
+    )
+
+    @model_validator(mode="after")
+    def _readers_differ(self) -> Assessed:
+        readers = [r.reader for r in self.readings]
+        if len(set(readers)) != len(readers):
+            raise ValueError("each reading needs its own reader")
+        if len({r.status for r in self.readings}) > 1 and not self.adjudication:
+            raise ValueError("the readings disagree: say in `adjudication` which label was chosen")
+        return self
+
+
+class Claim(Anchored, Assessed):
     """One checkable proposition made in the document."""
 
     id: Id = Field(description="Unique id across the knowledge base, e.g. 000-c012.")
@@ -335,7 +390,7 @@ class MachineCheck(Strict):
     relations: list[MachineAssertion] = Field(min_length=1, description="The relations to check.")
 
 
-class Equation(Anchored):
+class Equation(Anchored, Assessed):
     """A numbered (or otherwise identifiable) equation of the document."""
 
     id: Id = Field(description="Unique id across the knowledge base, e.g. 000-eq01.")
@@ -395,12 +450,50 @@ class Reference(Anchored, Work):
     rationale: str | None = Field(
         None, description="Why this status and citation status (Markdown)."
     )
+    provenance: Provenance = Field(
+        "cited",
+        description=(
+            "How the document uses the work: cited, quoted (with attribution), or copied "
+            "without attribution (a passage the document takes over and hides or misnames "
+            "the source of)."
+        ),
+    )
+    work: bool = Field(
+        True,
+        description=(
+            "False when the entry names no work at all (a figure caption or a remark the "
+            "document numbers as a reference); such entries are not exported as works."
+        ),
+    )
+    tried: list[str] = Field(
+        default_factory=list,
+        description=(
+            "What was looked up, in plain words: the catalogues, the identifiers, the "
+            "journal's contents for the year. Required when the work was not found."
+        ),
+    )
     verification: str | None = Field(
         None, description="What was looked up to verify the entry, and what was found or not found."
     )
     evidence: list[Evidence] = Field(
         default_factory=list, description="Evidence behind the assessment."
     )
+
+    @model_validator(mode="after")
+    def _says_what_was_tried(self) -> Reference:
+        if self.citation_status in ("not found", "no such work") and not self.tried:
+            raise ValueError(
+                f"citation_status `{self.citation_status}` needs `tried`: what was looked up"
+            )
+        return self
+
+
+class Acknowledged(Strict):
+    """A machine-check finding a curator has looked at and accepts, with the reason."""
+
+    rule: Text = Field(description="The rule of the finding, e.g. self-citation-only.")
+    about: Id = Field(description="Id of the record the finding is about.")
+    reason: Text = Field(description="Why the finding needs no change to the data.")
 
 
 class Assessment(Strict):
@@ -439,6 +532,10 @@ class Document(Strict):
         description="peer-reviewed article, preprint, book, unreviewed manuscript, aggregator page or web page."
     )
     language: str = Field("en", description="Language of the source text (BCP 47).")
+    draft: bool = Field(
+        False,
+        description="True for a document `claimkb new` drafted and no curator has assessed yet.",
+    )
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] = Field(
         description="sha256 of data/sources/<id>.txt, checked at every build."
     )
@@ -456,7 +553,11 @@ class Document(Strict):
     )
     evidence: list[Evidence] = Field(
         default_factory=list,
-        description="Evidence items written apart from their record; each names the record in `about`.",
+        description="Evidence items written apart from their record; each names it in `about`.",
+    )
+    acknowledged: list[Acknowledged] = Field(
+        default_factory=list,
+        description="Machine-check warnings a curator has looked at and accepts, with reasons.",
     )
 
 
@@ -474,8 +575,21 @@ class VocabularyTerm(Strict):
     definition: Text = Field(description="What the term means.")
 
 
+class DecisionStep(Strict):
+    """One question of the procedure that decides an evidence status."""
+
+    step: int = Field(ge=0, description="Order of the question (0, 1, 2, ...).")
+    question: Text = Field(description="The question, answered yes or no.")
+    label: EvidenceStatus = Field(description="The label a yes gives.")
+    guidance: str | None = Field(None, description="How to apply it at its boundaries.")
+
+
 class Vocabulary(Strict):
-    """data/vocabulary.yaml: every controlled vocabulary."""
+    """data/vocabulary.yaml: every controlled vocabulary, and how to decide an evidence status."""
+
+    evidence_status_procedure: list[DecisionStep] = Field(
+        description="Questions asked in order; the first answered yes gives the evidence status."
+    )
 
     evidence_status: list[VocabularyTerm] = Field(
         description="Evidence status of claims, equations, references."

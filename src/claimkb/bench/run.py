@@ -118,7 +118,9 @@ def run_build(
     *extra: str,
     maxrss_is_its_own: bool = False,
 ) -> tuple[float, float, dict[str, float]]:
-    """Run `claimkb build` as a subprocess: (wall seconds, peak RSS MiB of any of its processes, phases).
+    """Run `claimkb build` as a subprocess.
+
+    Returns (wall seconds, peak RSS MiB of any of its processes, phases).
 
     phases also get "cpu_s": user + system CPU seconds of the build and its workers
     (less sensitive than wall time to other jobs sharing the machine)."""
@@ -527,11 +529,14 @@ def run_serve_only(
     load_seconds: float = 10.0,
     log=print,
 ) -> dict[str, Any]:
-    """Only the serving figures, on the database an earlier run built in --dir (no corpus, no build)."""
+    """Only the serving figures, on the database an earlier run built in --dir.
+
+    No corpus is generated and nothing is built."""
     db = Path(work).resolve() / f"db-{n_claims}" / "claimkb.db"
     if not db.exists():
         raise click.ClickException(
-            f"{db} does not exist: run `claimkb bench --claims {n_claims}` once without --serve-only"
+            f"{db} does not exist: run `claimkb bench --claims {n_claims}` once without "
+            "--serve-only"
         )
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     claims = conn.execute("select count(*) from claims").fetchone()[0]
@@ -549,8 +554,10 @@ def run_serve_only(
     )
     log(
         f"  search rare {res['search_rare_p95_ms']} ms, common {res['search_common_p95_ms']} ms, "
-        f"site search rare {res['site_search_rare_p95_ms']} ms, common {res['site_search_common_p95_ms']} ms, pages {res['page_p95_ms']} ms, "
-        f"{res['load_rps']} req/s, {res['errors']} errors, facets empty/timed out: {res['facets_silently_empty']}"
+        f"site search rare {res['site_search_rare_p95_ms']} ms, common "
+        f"{res['site_search_common_p95_ms']} ms, pages {res['page_p95_ms']} ms, "
+        f"{res['load_rps']} req/s, {res['errors']} errors, facets empty/timed out: "
+        f"{res['facets_silently_empty']}"
     )
     targets_met(res)
     return res
@@ -651,7 +658,8 @@ def run(
         res["incremental_identical_to_full"] = same_database(db, full)
         shutil.rmtree(full.parent)
     log(
-        "full rebuild over the existing database (--full: written aside, then copied in with the backup API) ..."
+        "full rebuild over the existing database (--full: written aside, then copied in with the "
+        "backup API) ..."
     )
     res["full_rebuild_s"], res["full_rebuild_peak_rss_mb"], res["full_rebuild_phases"] = run_build(
         corpus, db, workers, timings, cache, "--full"
@@ -665,8 +673,9 @@ def run(
         serve_measurements(db, repeat=repeat, connections=connections, load_seconds=load_seconds)
     )
     log(
-        f"  search rare {res['search_rare_p95_ms']} ms, common {res['search_common_p95_ms']} ms, pages {res['page_p95_ms']} ms, "
-        f"{res['load_rps']} req/s, {res['errors']} errors, facets empty/timed out: {res['facets_silently_empty']}"
+        f"  search rare {res['search_rare_p95_ms']} ms, common {res['search_common_p95_ms']} ms, "
+        f"pages {res['page_p95_ms']} ms, {res['load_rps']} req/s, {res['errors']} errors, facets "
+        f"empty/timed out: {res['facets_silently_empty']}"
     )
 
     targets_met(res)

@@ -47,9 +47,10 @@ _WORDS = (
     "laser pulse detector sensor measurement noise signal bandwidth frequency wavelength "
     "gravity inertia mass charge current voltage resistance capacitance inductance flux"
 ).split()
-_VERBS = "increases decreases couples to scales with depends on vanishes near diverges at saturates beyond".split(
-    " "
-)
+_VERBS = (
+    "increases decreases couples to scales with depends on vanishes near diverges at saturates "
+    "beyond"
+).split(" ")
 _STATUSES = [s for s in VOCABULARIES["evidence_status"]]
 _CLAIM_TYPES = list(VOCABULARIES["claim_type"])
 _VOICES = list(VOCABULARIES["voice"])
@@ -62,7 +63,7 @@ def _q(s: str) -> str:
 
 def _vocabulary_yaml() -> str:
     """A vocabulary file matching the model (copied from the repository when it is there)."""
-    repo_vocab = Path(__file__).resolve().parents[2] / "data" / "vocabulary.yaml"
+    repo_vocab = Path(__file__).resolve().parents[3] / "data" / "vocabulary.yaml"
     if repo_vocab.exists():
         return repo_vocab.read_text(encoding="utf-8")
     out = []
@@ -121,8 +122,9 @@ def document_files(
         f"E_{k} = m_{k} c^2 + \\hbar \\omega_{{{did}-{k}}}   ({k + 1})" for k in range(n_eq)
     ]
     refs = [
-        f"[{k + 1}] Author{k}, A. and Writer{doc_no % 97}, B. A study of {_WORDS[(doc_no + k) % len(_WORDS)]} "
-        f"in {did}. Journal of Synthetic Physics {10 + k}, {100 + doc_no % 900} ({1990 + (doc_no + k) % 30})."
+        f"[{k + 1}] Author{k}, A. and Writer{doc_no % 97}, B. A study of "
+        f"{_WORDS[(doc_no + k) % len(_WORDS)]} in {did}. Journal of Synthetic Physics {10 + k}, "
+        f"{100 + doc_no % 900} ({1990 + (doc_no + k) % 30})."
         for k in range(n_bib)
     ]
     paras = []
@@ -178,9 +180,8 @@ def document_files(
         ]
         if status != "not assessed":
             y.append(f"    confidence: {0.5 + (global_no % 5) / 10}")
-            y.append(
-                f"    rationale: {_q('Synthetic rationale: the ' + rng.choice(_WORDS) + ' argument is ' + status + '.')}"
-            )
+            rationale = f"Synthetic rationale: the {rng.choice(_WORDS)} argument is {status}."
+            y.append(f"    rationale: {_q(rationale)}")
         if global_no % 4 == 0:
             y.append(f"    cites: [{_q(labels[i % n_bib])}]")
         if status in NEEDS_EVIDENCE:

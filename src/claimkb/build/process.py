@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checks import run_all
+from ..checks.findings import acknowledge
 from ..ingest.load import KnowledgeBase, LoadedDocument, parse_document, record_ids
 from ..judge import Summary, summarise
 from ..problems import Problem
@@ -106,11 +107,12 @@ def process_document(
     res.doc_id = ld.doc.id
     deferred: list[tuple[Any, int]] = []
     errors = any(p.severity == "error" for p in res.problems)
+    acks = {(a.rule, a.about): a.reason for a in ld.doc.acknowledged}
     if not errors:
         kb = KnowledgeBase(vocabulary=None, documents=[ld])
-        res.findings = run_all(kb, deferred=deferred)
+        res.findings = acknowledge(run_all(kb, deferred=deferred), acks)
         res.rows = document_rows(ld)
-    res.summary = summarise(ld, [i for _ld, i in deferred])
+    res.summary = summarise(ld, [i for _ld, i in deferred], acks)
     if data_dir is not None and not errors:
         res.files = _states(ld, data_dir, started_ns)
     if keep:

@@ -1,7 +1,8 @@
 """Models -> rows: one loaded document, the vocabulary or the findings as plain tuples.
 
 Each function returns ``{table name: [row, ...]}`` with the columns in the order of
-``schema.TABLES``, deterministic for the same input. Nothing here touches a database.
+``schema.TABLES`` (``_row`` puts named values in that order and refuses a missing or
+unknown column), deterministic for the same input. Nothing here touches a database.
 """
 
 from __future__ import annotations
@@ -16,27 +17,28 @@ from .schema import TABLES_BY_NAME, VOCAB_TABLES
 
 Row = tuple[Any, ...]
 Rows = dict[str, list[Row]]
+_COLUMNS = {name: tuple(t.columns) for name, t in TABLES_BY_NAME.items()}
+_WORK_FIELDS = ("authors", "year", "title", "venue", "volume", "issue", "pages", "publisher",
+                "doi", "isbn", "arxiv_id", "url")
+
+
+def _row(table: str, **values: Any) -> Row:
+    cols = _COLUMNS[table]
+    if len(values) != len(cols):
+        extra = set(values) - set(cols)
+        raise KeyError(f"{table}: unknown columns {sorted(extra)}" if extra else
+                       f"{table}: missing columns {sorted(set(cols) - set(values))}")
+    return tuple(values[c] for c in cols)
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _work_values(w: Work) -> list[Any]:
-    return [
-        _json(w.authors),
-        w.year,
-        w.title,
-        w.venue,
-        w.volume,
-        w.issue,
-        w.pages,
-        w.publisher,
-        w.doi,
-        w.isbn,
-        w.arxiv_id,
-        w.url,
-    ]
+def _work(w: Work) -> dict[str, Any]:
+    out = {f: getattr(w, f) for f in _WORK_FIELDS}
+    out["authors"] = _json(w.authors)
+    return out
 
 
 def empty() -> Rows:
@@ -44,158 +46,119 @@ def empty() -> Rows:
 
 
 def insert_sql(table: str) -> str:
-    cols = list(TABLES_BY_NAME[table].columns)
+    cols = _COLUMNS[table]
     names = ", ".join(f"[{c}]" for c in cols)
     return f"insert into [{table}] ({names}) values ({', '.join('?' for _ in cols)})"
 
 
 def vocabulary_rows(vocabulary: Any) -> Rows:
+    """The vocabulary tables and the decision procedure."""
     out = empty()
     for vocab, table in VOCAB_TABLES.items():
         for t in getattr(vocabulary, vocab):
-            out[table].append((t.term, t.rank, t.colour, t.text_colour, t.definition))
+            out[table].append(_row(table, term=t.term, rank=t.rank, colour=t.colour,
+                                   text_colour=t.text_colour, definition=t.definition))
+    for s in vocabulary.evidence_status_procedure:
+        out["decision_procedure"].append(_row("decision_procedure", step=s.step,
+                                              question=s.question, label=s.label,
+                                              guidance=s.guidance))
     return out
 
 
 def _document_row(ld: LoadedDocument) -> Row:
     d = ld.doc
     a = d.assessment
-    return (
-        d.id,
-        d.title,
-        _json(d.authors),
-        d.affiliation,
-        d.year,
-        d.venue,
-        int(d.venue_verified),
-        d.doi,
-        d.arxiv_id,
-        d.url,
-        d.kind,
-        d.language,
-        d.sha256,
-        d.received_from,
-        d.metadata_notes,
-        a.summary if a else None,
-        a.status if a else None,
-        len(ld.text),
-        ld.text,
-    )
+    return _row(
+        "documents", id=d.id, title=d.title, authors=_json(d.authors), affiliation=d.affiliation,
+        year=d.year, venue=d.venue, venue_verified=int(d.venue_verified), doi=d.doi,
+        arxiv_id=d.arxiv_id, url=d.url, kind=d.kind, language=d.language, sha256=d.sha256,
+        received_from=d.received_from, metadata_notes=d.metadata_notes,
+        assessment=a.summary if a else None, assessment_status=a.status if a else None,
+        char_count=len(ld.text), text=ld.text, draft=int(d.draft),
+        metadata_notes_html=ld.html.get("document/metadata_notes"),
+        assessment_html=ld.html.get("document/assessment"))
+
+
+def _anchor(ld: LoadedDocument, rid: str) -> dict[str, Any]:
+    an = ld.anchors[rid]
+    return {"quote_start": an.start, "quote_end": an.end, "quote_prefix": an.prefix,
+            "quote_suffix": an.suffix}
+
+
+def _assessed_rows(out: Rows, kind: str, rec: Any, doc_id: str) -> None:
+    """The readings and the history of an assessed claim or equation."""
+    for n, r in enumerate(rec.readings, 1):
+        out["readings"].append(_row("readings", record_id=rec.id, record_type=kind,
+                                    document_id=doc_id, position=n, reader=r.reader,
+                                    status=r.status, note=r.note))
+    for n, h in enumerate(rec.history, 1):
+        out["assessment_history"].append(_row(
+            "assessment_history", record_id=rec.id, record_type=kind, document_id=doc_id, seq=n,
+            status=h.status, date=h.date.isoformat(), reason=h.reason))
 
 
 def _claim_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> None:
     d = ld.doc
     for i, c in enumerate(d.claims):
-        an = ld.anchors[c.id]
-        out["claims"].append(
-            (
-                c.id,
-                d.id,
-                i,
-                c.statement,
-                c.quote,
-                an.start,
-                an.end,
-                an.prefix,
-                an.suffix,
-                c.section,
-                c.claim_type,
-                c.voice,
-                c.status,
-                c.confidence,
-                c.rationale,
-            )
-        )
+        out["claims"].append(_row(
+            "claims", id=c.id, document_id=d.id, position=i, statement=c.statement, quote=c.quote,
+            **_anchor(ld, c.id), section=c.section, claim_type=c.claim_type, voice=c.voice,
+            status=c.status, confidence=c.confidence, rationale=c.rationale,
+            adjudication=c.adjudication, statement_html=ld.html[f"{c.id}/statement"],
+            rationale_html=ld.html.get(f"{c.id}/rationale")))
         out["claim_citations"] += [(c.id, bib_ids[label]) for label in dict.fromkeys(c.cites)]
         out["claim_links"] += [(c.id, link.to, link.relation, link.note) for link in c.links]
+        _assessed_rows(out, "claim", c, d.id)
 
 
 def _equation_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> None:
     d = ld.doc
     for i, e in enumerate(d.equations):
-        an = ld.anchors[e.id]
         rec = e.reconstruction
         symbols = _json([s.model_dump(exclude_none=True) for s in e.symbols])
-        out["equations"].append(
-            (
-                e.id,
-                d.id,
-                i,
-                e.label,
-                e.latex,
-                ld.mathml.get(e.id),
-                e.quote,
-                an.start,
-                an.end,
-                an.prefix,
-                an.suffix,
-                e.section,
-                symbols,
-                e.status,
-                e.check_status,
-                e.confidence,
-                e.rationale,
-                rec.latex if rec else None,
-                rec.source if rec else None,
-                ld.mathml.get(f"{e.id}/reconstruction"),
-            )
-        )
+        out["equations"].append(_row(
+            "equations", id=e.id, document_id=d.id, position=i, label=e.label, latex=e.latex,
+            mathml=ld.mathml.get(e.id), quote=e.quote, **_anchor(ld, e.id), section=e.section,
+            symbols=symbols, status=e.status, check_status=e.check_status,
+            confidence=e.confidence, rationale=e.rationale,
+            reconstruction_latex=rec.latex if rec else None,
+            reconstruction_source=rec.source if rec else None,
+            reconstruction_mathml=ld.mathml.get(f"{e.id}/reconstruction"),
+            adjudication=e.adjudication, rationale_html=ld.html.get(f"{e.id}/rationale")))
         out["equation_citations"] += [(e.id, bib_ids[label]) for label in dict.fromkeys(e.cites)]
+        _assessed_rows(out, "equation", e, d.id)
 
 
 def _bibliography_rows(ld: LoadedDocument, out: Rows) -> None:
     d = ld.doc
     for i, r in enumerate(d.bibliography):
-        an = ld.anchors[r.id]
-        out["bibliography"].append(
-            (
-                r.id,
-                d.id,
-                i,
-                r.label,
-                r.quote,
-                an.start,
-                an.end,
-                an.prefix,
-                an.suffix,
-                *_work_values(r),
-                r.citation_status,
-                _json(r.problems),
-                len(r.problems),
-                int(r.self_citation),
-                r.status,
-                r.confidence,
-                r.rationale,
-                r.verification,
-            )
-        )
+        out["bibliography"].append(_row(
+            "bibliography", id=r.id, document_id=d.id, position=i, label=r.label,
+            as_printed=r.quote, **_anchor(ld, r.id), **_work(r),
+            citation_status=r.citation_status, problems=_json(r.problems),
+            problem_count=len(r.problems), self_citation=int(r.self_citation), status=r.status,
+            confidence=r.confidence, rationale=r.rationale, verification=r.verification,
+            provenance=r.provenance, work=int(r.work), tried=_json(r.tried),
+            rationale_html=ld.html.get(f"{r.id}/rationale")))
 
 
 def _evidence_rows(ld: LoadedDocument, out: Rows) -> None:
     d = ld.doc
     by_label = {r.label: r for r in d.bibliography}
     counters: dict[str, int] = {}
-    for kind, about, ev in ld.evidence:
+    for k, (kind, about, ev) in enumerate(ld.evidence):
         n = counters[about] = counters.get(about, 0) + 1
         cited = by_label.get(ev.bibliography) if ev.bibliography else None
         work = ev.work or cited
-        self_cite = ev.self_citation or bool(cited and cited.self_citation)
-        out["evidence"].append(
-            (
-                f"{about}/e{n}",
-                d.id,
-                kind,
-                about,
-                about if kind == "claim" else None,
-                about if kind == "equation" else None,
-                about if kind == "bibliography" else None,
-                ev.stance,
-                cited.id if cited else None,
-                *_work_values(work),
-                int(self_cite),
-                ev.note,
-            )
-        )
+        assert work is not None  # the model requires a work or a label; the loader the label
+        out["evidence"].append(_row(
+            "evidence", id=f"{about}/e{n}", document_id=d.id, about_type=kind, about_id=about,
+            claim_id=about if kind == "claim" else None,
+            equation_id=about if kind == "equation" else None,
+            bibliography_id=about if kind == "bibliography" else None, stance=ev.stance,
+            cites_bibliography_id=cited.id if cited else None, **_work(work),
+            self_citation=int(ev.self_citation or bool(cited and cited.self_citation)),
+            note=ev.note, locator=ev.locator, note_html=ld.html[f"evidence/{k}"]))
 
 
 def document_rows(ld: LoadedDocument) -> Rows:
@@ -213,7 +176,9 @@ def document_rows(ld: LoadedDocument) -> Rows:
 def finding_rows(findings: Iterable[Any], start: int = 1) -> Rows:
     out = empty()
     for n, f in enumerate(findings, start):
-        out["checks"].append(
-            (n, f.document_id, f.about_type, f.about_id, f.rule, f.severity, f.message)
-        )
+        ack = getattr(f, "acknowledgement", None)
+        out["checks"].append(_row(
+            "checks", id=n, document_id=f.document_id, about_type=f.about_type,
+            about_id=f.about_id, rule=f.rule, severity=f.severity, message=f.message,
+            acknowledged=int(ack is not None), acknowledgement=ack))
     return out

@@ -1,8 +1,8 @@
 """The shape of the database, as data: tables, keys, indexes, full-text search, views.
 
-This is the public SQL interface. README.md documents every table and column,
-and a test fails when a table or column here is not documented there.
-``ensure_db_shape`` applies it to an empty database.
+This is the public SQL interface. docs/sql.md is generated from it (`claimkb docs`), and a
+test fails when a table or column here is not documented there. ``ensure_db_shape``
+applies it to an empty database.
 """
 
 from __future__ import annotations
@@ -56,35 +56,63 @@ def _vocab_table(name: str, vocab: str) -> Table:
     )
 
 
-_ANCHOR_DOCS = {
-    "quote": "The exact quote from the source text.",
-    "quote_start": "Start of the quote in documents.text, in Unicode code points (TextPositionSelector).",
-    "quote_end": "End of the quote (exclusive), in Unicode code points.",
-    "quote_prefix": "Up to 32 characters of source text before the quote (TextQuoteSelector prefix).",
-    "quote_suffix": "Up to 32 characters of source text after the quote (TextQuoteSelector suffix).",
-}
-_ANCHOR_COLS: dict[str, type] = {
-    "quote": str,
-    "quote_start": int,
-    "quote_end": int,
-    "quote_prefix": str,
-    "quote_suffix": str,
-}
+@dataclass(frozen=True)
+class Col:
+    """One column: its type, its description, whether it may be null, what it refers to."""
 
-_WORK_COLS: dict[str, type] = {
-    "authors": str,
-    "year": int,
-    "title": str,
-    "venue": str,
-    "volume": str,
-    "issue": str,
-    "pages": str,
-    "publisher": str,
-    "doi": str,
-    "isbn": str,
-    "arxiv_id": str,
-    "url": str,
-}
+    name: str
+    type: type
+    doc: str
+    null: bool = True
+    ref: str | None = None  # "table.column" of a foreign key
+
+
+def _table(
+    name: str,
+    doc: str,
+    pk: str | tuple[str, ...],
+    cols: list[Col],
+    *,
+    indexes: tuple[tuple[str, ...], ...] = (),
+    fts: tuple[str, ...] = (),
+) -> Table:
+    pks = {pk} if isinstance(pk, str) else set(pk)
+    return Table(
+        name=name,
+        columns={c.name: c.type for c in cols},
+        pk=pk,
+        doc=doc,
+        column_docs={c.name: c.doc for c in cols},
+        foreign_keys=tuple((c.name, *c.ref.split(".")) for c in cols if c.ref),  # type: ignore[misc]
+        not_null=frozenset(c.name for c in cols if not c.null and c.name not in pks),
+        indexes=indexes,
+        fts=fts,
+    )
+
+
+def _nn(name: str, typ: type, doc: str, ref: str | None = None) -> Col:
+    return Col(name, typ, doc, null=False, ref=ref)
+
+
+_ANCHOR = [
+    _nn("quote", str, "The exact quote from the source text."),
+    _nn(
+        "quote_start",
+        int,
+        "Start of the quote in documents.text, in Unicode code points (TextPositionSelector).",
+    ),
+    _nn("quote_end", int, "End of the quote (exclusive), in Unicode code points."),
+    Col(
+        "quote_prefix",
+        str,
+        "Up to 32 characters of source text before the quote (TextQuoteSelector prefix).",
+    ),
+    Col(
+        "quote_suffix",
+        str,
+        "Up to 32 characters of source text after the quote (TextQuoteSelector suffix).",
+    ),
+]
 _WORK_DOCS = {
     "authors": 'JSON array of authors as "Family, Given".',
     "year": "Year of publication.",
@@ -94,395 +122,463 @@ _WORK_DOCS = {
     "issue": "Issue.",
     "pages": "Pages or article number.",
     "publisher": "Publisher (books, reports).",
-    "doi": "DOI, without resolver prefix.",
-    "isbn": "ISBN-10 or ISBN-13.",
+    "doi": "DOI, without resolver prefix, in lower case.",
+    "isbn": "ISBN-13, without hyphens.",
     "arxiv_id": "arXiv identifier.",
     "url": "Stable URL.",
 }
+_WORK_TYPES = {"year": int}
 
-TABLES: tuple[Table, ...] = (
-    *(_vocab_table(t, v) for v, t in VOCAB_TABLES.items()),
-    Table(
-        name="documents",
-        columns={
-            "id": str,
-            "title": str,
-            "authors": str,
-            "affiliation": str,
-            "year": int,
-            "venue": str,
-            "venue_verified": int,
-            "doi": str,
-            "arxiv_id": str,
-            "url": str,
-            "kind": str,
-            "language": str,
-            "sha256": str,
-            "received_from": str,
-            "metadata_notes": str,
-            "assessment": str,
-            "assessment_status": str,
-            "char_count": int,
-            "text": str,
-        },
-        pk="id",
-        doc="One row per curated document, with its full source text.",
-        column_docs={
-            "id": "Document id (also the name of its data and source files).",
-            "title": "Title of the document.",
-            "authors": 'JSON array of authors as "Family, Given"; [] when unknown.',
-            "affiliation": "Authors' affiliation.",
-            "year": "Year of publication, if verified.",
-            "venue": "Journal, site or publisher, if verified.",
-            "venue_verified": "1 when venue and year were confirmed in a publisher or catalogue record.",
-            "doi": "DOI of the document, if verified.",
-            "arxiv_id": "arXiv id of the document, if verified.",
-            "url": "Where the document was found.",
-            "kind": "Kind of document (document_kinds.term).",
-            "language": "Language of the text (BCP 47).",
-            "sha256": "sha256 of the source text, checked at every build.",
-            "received_from": "Where the text came from.",
-            "metadata_notes": "How the metadata was verified, and what could not be (Markdown).",
-            "assessment": "Overall assessment of the document's credibility (Markdown).",
-            "assessment_status": "Optional overall evidence status (evidence_statuses.term).",
-            "char_count": "Length of the text in Unicode code points.",
-            "text": "The full source text, exactly as received.",
-        },
-        foreign_keys=(
-            ("kind", "document_kinds", "term"),
-            ("assessment_status", "evidence_statuses", "term"),
-        ),
-        not_null=frozenset({"title", "kind", "sha256", "text", "authors"}),
-        fts=("title", "text"),
+
+def _work(suffix: str) -> list[Col]:
+    return [
+        Col(k, _WORK_TYPES.get(k, str), f"{v} {suffix}", null=k != "authors")
+        for k, v in _WORK_DOCS.items()
+    ]
+
+
+_HTML = "as safe HTML, with its Markdown and its $...$ math rendered (MathML) at build time"
+_ASSESSED = [
+    Col(
+        "adjudication",
+        str,
+        "When the two readings disagree: which label was chosen, and why (Markdown).",
     ),
-    Table(
-        name="claims",
-        columns={
-            "id": str,
-            "document_id": str,
-            "position": int,
-            "statement": str,
-            **_ANCHOR_COLS,
-            "section": str,
-            "claim_type": str,
-            "voice": str,
-            "status": str,
-            "confidence": float,
-            "rationale": str,
-        },
-        pk="id",
-        doc="One row per claim: a single checkable proposition, its quote and its evidence status.",
-        column_docs={
-            "id": "Claim id, unique across the knowledge base.",
-            "document_id": "The document that makes the claim (documents.id).",
-            "position": "Order of the claim in its document's data file.",
-            "statement": "The proposition in plain words.",
-            **_ANCHOR_DOCS,
-            "section": "Section of the document.",
-            "claim_type": "Kind of proposition (claim_types.term); null only in an unassessed draft.",
-            "voice": "Who asserts it: authors, quoted source or site summary (voices.term).",
-            "status": "Evidence status (evidence_statuses.term).",
-            "confidence": "Curator's confidence in the status, 0 to 1.",
-            "rationale": "Why this status (Markdown).",
-        },
-        foreign_keys=(
-            ("document_id", "documents", "id"),
-            ("claim_type", "claim_types", "term"),
-            ("voice", "voices", "term"),
-            ("status", "evidence_statuses", "term"),
+]
+
+_DOCUMENTS = _table(
+    "documents",
+    "One row per curated document, with its full source text.",
+    "id",
+    [
+        _nn("id", str, "Document id (also the name of its data and source files)."),
+        _nn("title", str, "Title of the document."),
+        _nn("authors", str, 'JSON array of authors as "Family, Given"; [] when unknown.'),
+        Col("affiliation", str, "Authors' affiliation."),
+        Col("year", int, "Year of publication, if verified."),
+        Col("venue", str, "Journal, site or publisher, if verified."),
+        Col(
+            "venue_verified",
+            int,
+            "1 when venue and year were confirmed in a publisher or catalogue record.",
         ),
-        not_null=frozenset(
-            {"document_id", "statement", "quote", "quote_start", "quote_end", "voice", "status"}
+        Col("doi", str, "DOI of the document, if verified."),
+        Col("arxiv_id", str, "arXiv id of the document, if verified."),
+        Col("url", str, "Where the document was found."),
+        _nn("kind", str, "Kind of document (document_kinds.term).", "document_kinds.term"),
+        Col("language", str, "Language of the text (BCP 47)."),
+        _nn("sha256", str, "sha256 of the source text, checked at every build."),
+        Col("received_from", str, "Where the text came from."),
+        Col(
+            "metadata_notes",
+            str,
+            "How the metadata was verified, and what could not be (Markdown).",
         ),
-        # every facet of the claims page has an index; with the id, a filtered page (status=x)
-        # reads its first rows in id order straight from the index
-        indexes=(
-            ("document_id", "position"),
-            ("status", "id"),
-            ("claim_type", "id"),
-            ("voice", "id"),
+        Col("assessment", str, "Overall assessment of the document's credibility (Markdown)."),
+        Col(
+            "assessment_status",
+            str,
+            "Optional overall evidence status (evidence_statuses.term).",
+            ref="evidence_statuses.term",
         ),
-        fts=("statement", "quote", "rationale"),
-    ),
-    Table(
-        name="equations",
-        columns={
-            "id": str,
-            "document_id": str,
-            "position": int,
-            "label": str,
-            "latex": str,
-            "mathml": str,
-            **_ANCHOR_COLS,
-            "section": str,
-            "symbols": str,
-            "status": str,
-            "check_status": str,
-            "confidence": float,
-            "rationale": str,
-            "reconstruction_latex": str,
-            "reconstruction_source": str,
-            "reconstruction_mathml": str,
-        },
-        pk="id",
-        doc="One row per equation, with its LaTeX, glossary, evidence status and check status.",
-        column_docs={
-            "id": "Equation id, unique across the knowledge base.",
-            "document_id": "The document (documents.id).",
-            "position": "Order in the document's data file.",
-            "label": "Equation number as printed.",
-            "latex": "The equation as printed, in LaTeX (null when the source lost it).",
-            "mathml": "The LaTeX rendered to MathML at build time (null when there is no LaTeX).",
-            **_ANCHOR_DOCS,
-            "section": "Section of the document.",
-            "symbols": 'JSON array of {"symbol", "meaning", "units"}.',
-            "status": "Evidence status of the relation (evidence_statuses.term).",
-            "check_status": "Integrity of the equation (check_statuses.term).",
-            "confidence": "Curator's confidence, 0 to 1.",
-            "rationale": "Why this status and check status (Markdown).",
-            "reconstruction_latex": "A curator's reconstruction of a lost equation (not the source's text).",
-            "reconstruction_source": "Where the reconstruction comes from.",
-            "reconstruction_mathml": "The reconstruction rendered to MathML.",
-        },
-        foreign_keys=(
-            ("document_id", "documents", "id"),
-            ("status", "evidence_statuses", "term"),
-            ("check_status", "check_statuses", "term"),
+        Col("char_count", int, "Length of the text in Unicode code points."),
+        _nn("text", str, "The full source text, exactly as received."),
+        _nn("draft", int, "1 for a document drafted by `claimkb new` and not yet assessed."),
+        Col("metadata_notes_html", str, f"metadata_notes {_HTML}."),
+        Col("assessment_html", str, f"assessment {_HTML}."),
+    ],
+    fts=("title", "text"),
+)
+
+_CLAIMS = _table(
+    "claims",
+    "One row per claim: a single checkable proposition, its quote and its evidence status.",
+    "id",
+    [
+        _nn("id", str, "Claim id, unique across the knowledge base."),
+        _nn(
+            "document_id", str, "The document that makes the claim (documents.id).", "documents.id"
         ),
-        not_null=frozenset(
-            {
-                "document_id",
-                "quote",
-                "quote_start",
-                "quote_end",
-                "status",
-                "check_status",
-                "symbols",
-            }
+        Col("position", int, "Order of the claim in its document's data file."),
+        _nn("statement", str, "The proposition in plain words (plain text: what search reads)."),
+        *_ANCHOR,
+        Col("section", str, "Section of the document."),
+        Col(
+            "claim_type",
+            str,
+            "Kind of proposition (claim_types.term); null only in an unassessed draft.",
+            ref="claim_types.term",
         ),
-        indexes=(("document_id", "position"), ("status",), ("check_status",)),
-        fts=("label", "latex", "quote", "rationale"),
-    ),
-    Table(
-        name="bibliography",
-        columns={
-            "id": str,
-            "document_id": str,
-            "position": int,
-            "label": str,
-            "as_printed": str,
-            "quote_start": int,
-            "quote_end": int,
-            "quote_prefix": str,
-            "quote_suffix": str,
-            **_WORK_COLS,
-            "citation_status": str,
-            "problems": str,
-            "problem_count": int,
-            "self_citation": int,
-            "status": str,
-            "confidence": float,
-            "rationale": str,
-            "verification": str,
-        },
-        pk="id",
-        doc="Every work a document cites, quotes or reproduces: the text as printed, the verified record and the citation's problems.",
-        column_docs={
-            "id": "Entry id, unique across the knowledge base.",
-            "document_id": "The citing document (documents.id).",
-            "position": "Order in the document's data file.",
-            "label": 'The label the document uses, e.g. "11".',
-            "as_printed": "The entry exactly as printed in the source (its anchored quote).",
-            "quote_start": "Start of as_printed in documents.text (code points).",
-            "quote_end": "End of as_printed (exclusive).",
-            "quote_prefix": "Source text before the entry (TextQuoteSelector prefix).",
-            "quote_suffix": "Source text after the entry (TextQuoteSelector suffix).",
-            **{
-                k: f"{v} From the publisher's or catalogue's record when citation_status is verified, minor errors or citation error; as printed (unconfirmed) when it is unverifiable or not checked."
-                for k, v in _WORK_DOCS.items()
-            },
-            "citation_status": "How the printed citation compares with the record (citation_statuses.term).",
-            "problems": "JSON array of problems found in the citation (short sentences).",
-            "problem_count": "Number of problems.",
-            "self_citation": "1 when the work shares an author with the citing document.",
-            "status": "Evidence status of the work as used: does it say what it is cited for? (evidence_statuses.term)",
-            "confidence": "Curator's confidence, 0 to 1.",
-            "rationale": "Why this status and citation status (Markdown).",
-            "verification": "What was looked up to verify the entry and what was found.",
-        },
-        foreign_keys=(
-            ("document_id", "documents", "id"),
-            ("citation_status", "citation_statuses", "term"),
-            ("status", "evidence_statuses", "term"),
+        _nn(
+            "voice",
+            str,
+            "Who asserts it: authors, quoted source or site summary (voices.term).",
+            "voices.term",
         ),
-        not_null=frozenset(
-            {
-                "document_id",
-                "label",
-                "as_printed",
-                "citation_status",
-                "problems",
-                "problem_count",
-                "self_citation",
-                "status",
-                "authors",
-            }
+        _nn("status", str, "Evidence status (evidence_statuses.term).", "evidence_statuses.term"),
+        Col("confidence", float, "Curator's confidence in the status, 0 to 1."),
+        Col("rationale", str, "Why this status (Markdown)."),
+        *_ASSESSED,
+        _nn("statement_html", str, f"The statement {_HTML}."),
+        Col("rationale_html", str, f"The rationale {_HTML}."),
+    ],
+    # every facet of the claims page has an index; with the id, a filtered page (status=x)
+    # reads its first rows in id order straight from the index
+    indexes=(("document_id", "position"), ("status", "id"), ("claim_type", "id"), ("voice", "id")),
+    fts=("statement", "quote", "rationale"),
+)
+
+_EQUATIONS = _table(
+    "equations",
+    "One row per equation, with its LaTeX, glossary, evidence status and check status.",
+    "id",
+    [
+        _nn("id", str, "Equation id, unique across the knowledge base."),
+        _nn("document_id", str, "The document (documents.id).", "documents.id"),
+        Col("position", int, "Order in the document's data file."),
+        Col("label", str, "Equation number as printed."),
+        Col("latex", str, "The equation as printed, in LaTeX (null when the source lost it)."),
+        Col(
+            "mathml",
+            str,
+            "The LaTeX rendered to MathML at build time and sanitised against an "
+            "allowlist of elements and attributes (null when there is no LaTeX).",
         ),
-        indexes=(("document_id", "position"), ("citation_status",), ("doi",)),
-        fts=("as_printed", "title", "authors", "venue"),
-    ),
-    Table(
-        name="evidence",
-        columns={
-            "id": str,
-            "document_id": str,
-            "about_type": str,
-            "about_id": str,
-            "claim_id": str,
-            "equation_id": str,
-            "bibliography_id": str,
-            "stance": str,
-            "cites_bibliography_id": str,
-            **_WORK_COLS,
-            "self_citation": int,
-            "note": str,
-        },
-        pk="id",
-        doc="Evidence behind an assessment: an external work (or the document's own reference), its stance and a note.",
-        column_docs={
-            "id": "Evidence id: <record id>/e<n>.",
-            "document_id": "Document of the record (documents.id).",
-            "about_type": "Kind of record: claim, equation or bibliography.",
-            "about_id": "Id of the record the evidence is about.",
-            "claim_id": "about_id when the record is a claim (claims.id), else null.",
-            "equation_id": "about_id when the record is an equation (equations.id), else null.",
-            "bibliography_id": "about_id when the record is a bibliography entry (bibliography.id), else null.",
-            "stance": "supports, contradicts or context (stances.term).",
-            "cites_bibliography_id": "When the evidence is one of the document's own references: that entry (bibliography.id).",
-            **{k: f"{v} Of the evidence work." for k, v in _WORK_DOCS.items()},
-            "self_citation": "1 when the evidence work is by the document's own author(s).",
-            "note": "What the work shows.",
-        },
-        foreign_keys=(
-            ("document_id", "documents", "id"),
-            ("claim_id", "claims", "id"),
-            ("equation_id", "equations", "id"),
-            ("bibliography_id", "bibliography", "id"),
-            ("cites_bibliography_id", "bibliography", "id"),
-            ("stance", "stances", "term"),
+        *_ANCHOR,
+        Col("section", str, "Section of the document."),
+        _nn("symbols", str, 'JSON array of {"symbol", "meaning", "units"}.'),
+        _nn(
+            "status",
+            str,
+            "Evidence status of the relation (evidence_statuses.term).",
+            "evidence_statuses.term",
         ),
-        not_null=frozenset(
-            {"document_id", "about_type", "about_id", "stance", "note", "self_citation", "authors"}
+        _nn(
+            "check_status",
+            str,
+            "Integrity of the equation (check_statuses.term).",
+            "check_statuses.term",
         ),
-        indexes=(
-            ("about_id",),
-            ("claim_id",),
-            ("equation_id",),
-            ("bibliography_id",),
-            ("doi",),
-            ("document_id",),
-            ("stance",),
+        Col("confidence", float, "Curator's confidence, 0 to 1."),
+        Col("rationale", str, "Why this status and check status (Markdown)."),
+        Col(
+            "reconstruction_latex",
+            str,
+            "A curator's reconstruction of a lost equation (not the source's text).",
         ),
-    ),
-    Table(
-        name="claim_links",
-        columns={"from_claim": str, "to_claim": str, "relation": str, "note": str},
-        pk=("from_claim", "to_claim", "relation"),
-        doc="Relations between claims, within and across documents.",
-        column_docs={
-            "from_claim": "The claim that states the relation (claims.id).",
-            "to_claim": "The other claim (claims.id).",
-            "relation": "contradicts, depends_on, restates or same_as (relations.term).",
-            "note": "Why the two are related.",
-        },
-        foreign_keys=(
-            ("from_claim", "claims", "id"),
-            ("to_claim", "claims", "id"),
-            ("relation", "relations", "term"),
+        Col("reconstruction_source", str, "Where the reconstruction comes from."),
+        Col("reconstruction_mathml", str, "The reconstruction rendered to MathML (sanitised)."),
+        *_ASSESSED,
+        Col("rationale_html", str, f"The rationale {_HTML}."),
+    ],
+    indexes=(("document_id", "position"), ("status",), ("check_status",)),
+    fts=("label", "latex", "quote", "rationale"),
+)
+
+_RECORDED = (
+    "From the publisher's or catalogue's record when citation_status is verified, "
+    "minor errors or citation error; as printed (unconfirmed) otherwise."
+)
+_BIBLIOGRAPHY = _table(
+    "bibliography",
+    "Every work a document cites, quotes or reproduces: the text as printed, the "
+    "verified record and the citation's problems.",
+    "id",
+    [
+        _nn("id", str, "Entry id, unique across the knowledge base."),
+        _nn("document_id", str, "The citing document (documents.id).", "documents.id"),
+        Col("position", int, "Order in the document's data file."),
+        _nn("label", str, 'The label the document uses, e.g. "11".'),
+        _nn("as_printed", str, "The entry exactly as printed in the source (its anchored quote)."),
+        Col("quote_start", int, "Start of as_printed in documents.text (code points)."),
+        Col("quote_end", int, "End of as_printed (exclusive)."),
+        Col("quote_prefix", str, "Source text before the entry (TextQuoteSelector prefix)."),
+        Col("quote_suffix", str, "Source text after the entry (TextQuoteSelector suffix)."),
+        *_work(_RECORDED),
+        _nn(
+            "citation_status",
+            str,
+            "How the printed citation compares with the record (citation_statuses.term).",
+            "citation_statuses.term",
         ),
-        indexes=(("to_claim",),),
-    ),
-    Table(
-        name="claim_citations",
-        columns={"claim_id": str, "bibliography_id": str},
-        pk=("claim_id", "bibliography_id"),
-        doc="Which of its document's bibliography entries a claim cites.",
-        column_docs={
-            "claim_id": "The citing claim (claims.id).",
-            "bibliography_id": "The cited entry (bibliography.id).",
-        },
-        foreign_keys=(("claim_id", "claims", "id"), ("bibliography_id", "bibliography", "id")),
-        indexes=(("bibliography_id",),),
-    ),
-    Table(
-        name="equation_citations",
-        columns={"equation_id": str, "bibliography_id": str},
-        pk=("equation_id", "bibliography_id"),
-        doc="Which of its document's bibliography entries an equation cites.",
-        column_docs={
-            "equation_id": "The citing equation (equations.id).",
-            "bibliography_id": "The cited entry (bibliography.id).",
-        },
-        foreign_keys=(
-            ("equation_id", "equations", "id"),
-            ("bibliography_id", "bibliography", "id"),
+        _nn("problems", str, "JSON array of problems found in the citation (short sentences)."),
+        _nn("problem_count", int, "Number of problems."),
+        _nn("self_citation", int, "1 when the work shares an author with the citing document."),
+        _nn(
+            "status",
+            str,
+            "Evidence status of the work as used: does it say what it is cited "
+            "for? (evidence_statuses.term)",
+            "evidence_statuses.term",
         ),
-        indexes=(("bibliography_id",),),
-    ),
-    Table(
-        name="checks",
-        columns={
-            "id": int,
-            "document_id": str,
-            "about_type": str,
-            "about_id": str,
-            "rule": str,
-            "severity": str,
-            "message": str,
-        },
-        pk="id",
-        doc="Findings of the machine checks run at every build.",
-        column_docs={
-            "id": "Finding number.",
-            "document_id": "Document concerned (documents.id), or null for the whole knowledge base.",
-            "about_type": "Kind of record: document, claim, equation, bibliography or evidence.",
-            "about_id": "Id of the record concerned.",
-            "rule": "Name of the rule that made the finding.",
-            "severity": "error, warning or info (severities.term).",
-            "message": "What was found.",
-        },
-        foreign_keys=(("document_id", "documents", "id"), ("severity", "severities", "term")),
-        not_null=frozenset({"about_type", "about_id", "rule", "severity", "message"}),
-        indexes=(("about_id",), ("rule",)),
+        Col("confidence", float, "Curator's confidence, 0 to 1."),
+        Col("rationale", str, "Why this status and citation status (Markdown)."),
+        Col("verification", str, "What was looked up to verify the entry and what was found."),
+        _nn(
+            "provenance",
+            str,
+            "How the document uses the work: cited, quoted, or copied "
+            "without attribution (a passage taken over with its source hidden or misnamed).",
+        ),
+        _nn(
+            "work",
+            int,
+            "0 when the entry names no work (a figure caption, a remark): not exported as a work.",
+        ),
+        _nn(
+            "tried",
+            str,
+            "JSON array of what was looked up, in plain words, when the work was "
+            "not found or cannot be checked.",
+        ),
+        Col("rationale_html", str, f"The rationale {_HTML}."),
+    ],
+    indexes=(("document_id", "position"), ("citation_status",), ("doi",)),
+    fts=("as_printed", "title", "authors", "venue"),
+)
+
+_EVIDENCE = _table(
+    "evidence",
+    "Evidence behind an assessment: an external work (or the document's own "
+    "reference), its stance, what it shows and where it says so.",
+    "id",
+    [
+        _nn("id", str, "Evidence id: <record id>/e<n>."),
+        _nn("document_id", str, "Document of the record (documents.id).", "documents.id"),
+        _nn("about_type", str, "Kind of record: claim, equation or bibliography."),
+        _nn("about_id", str, "Id of the record the evidence is about."),
+        Col(
+            "claim_id",
+            str,
+            "about_id when the record is a claim (claims.id), else null.",
+            ref="claims.id",
+        ),
+        Col(
+            "equation_id",
+            str,
+            "about_id when the record is an equation (equations.id), else null.",
+            ref="equations.id",
+        ),
+        Col(
+            "bibliography_id",
+            str,
+            "about_id when the record is a bibliography entry (bibliography.id), else null.",
+            ref="bibliography.id",
+        ),
+        _nn("stance", str, "supports, contradicts or context (stances.term).", "stances.term"),
+        Col(
+            "cites_bibliography_id",
+            str,
+            "When the evidence is one of the document's own "
+            "references: that entry (bibliography.id).",
+            ref="bibliography.id",
+        ),
+        *_work("Of the evidence work."),
+        _nn("self_citation", int, "1 when the evidence work is by the document's own author(s)."),
+        _nn("note", str, "What the work shows."),
+        Col(
+            "locator",
+            str,
+            "Where the work says it: page, section, equation, figure, or a short "
+            "quote of the work.",
+        ),
+        _nn("note_html", str, f"The note {_HTML}."),
+    ],
+    indexes=(
+        ("about_id",),
+        ("claim_id",),
+        ("equation_id",),
+        ("bibliography_id",),
+        ("doi",),
+        ("document_id",),
+        ("stance",),
     ),
 )
 
-#: What each build read, so the next one can tell which documents changed (see update.py).
+_CLAIM_LINKS = _table(
+    "claim_links",
+    "Relations between claims, within and across documents.",
+    ("from_claim", "to_claim", "relation"),
+    [
+        Col("from_claim", str, "The claim that states the relation (claims.id).", ref="claims.id"),
+        Col("to_claim", str, "The other claim (claims.id).", ref="claims.id"),
+        Col(
+            "relation",
+            str,
+            "contradicts, depends_on, restates or same_as (relations.term).",
+            ref="relations.term",
+        ),
+        Col("note", str, "Why the two are related."),
+    ],
+    indexes=(("to_claim",),),
+)
+
+_CLAIM_CITATIONS = _table(
+    "claim_citations",
+    "Which of its document's bibliography entries a claim cites.",
+    ("claim_id", "bibliography_id"),
+    [
+        Col("claim_id", str, "The citing claim (claims.id).", ref="claims.id"),
+        Col("bibliography_id", str, "The cited entry (bibliography.id).", ref="bibliography.id"),
+    ],
+    indexes=(("bibliography_id",),),
+)
+
+_EQUATION_CITATIONS = _table(
+    "equation_citations",
+    "Which of its document's bibliography entries an equation cites.",
+    ("equation_id", "bibliography_id"),
+    [
+        Col("equation_id", str, "The citing equation (equations.id).", ref="equations.id"),
+        Col("bibliography_id", str, "The cited entry (bibliography.id).", ref="bibliography.id"),
+    ],
+    indexes=(("bibliography_id",),),
+)
+
+_CHECKS = _table(
+    "checks",
+    "Findings of the machine checks run at every build.",
+    "id",
+    [
+        _nn("id", int, "Finding number."),
+        Col(
+            "document_id",
+            str,
+            "Document concerned (documents.id), or null for the whole knowledge base.",
+            ref="documents.id",
+        ),
+        _nn(
+            "about_type",
+            str,
+            "Kind of record: document, claim, equation, bibliography or evidence.",
+        ),
+        _nn("about_id", str, "Id of the record concerned."),
+        _nn("rule", str, "Name of the rule that made the finding."),
+        _nn("severity", str, "error, warning or info (severities.term).", "severities.term"),
+        _nn("message", str, "What was found."),
+        _nn(
+            "acknowledged",
+            int,
+            "1 when a curator has acknowledged the finding (it is no longer open).",
+        ),
+        Col("acknowledgement", str, "The curator's reason, when acknowledged."),
+    ],
+    indexes=(("about_id",), ("rule",), ("document_id", "severity")),
+)
+
+_READINGS = _table(
+    "readings",
+    "Independent readings of each claim and equation: one row per reading, each by "
+    "its own reader who had not seen the other's label.",
+    ("record_id", "reader"),
+    [
+        Col("record_id", str, "The claim or equation read (claims.id or equations.id)."),
+        _nn("record_type", str, "claim or equation."),
+        _nn("document_id", str, "Its document (documents.id).", "documents.id"),
+        _nn("position", int, "Order of the reading (1 = first reader, 2 = second reader)."),
+        Col("reader", str, "Who read it."),
+        _nn(
+            "status",
+            str,
+            "The status this reader gave (evidence_statuses.term).",
+            "evidence_statuses.term",
+        ),
+        _nn("note", str, "The reader's reason."),
+    ],
+    indexes=(("document_id", "position"),),
+)
+
+_HISTORY = _table(
+    "assessment_history",
+    "Earlier statuses of claims and equations: what each was before a "
+    "re-rating, when it changed and why.",
+    ("record_id", "seq"),
+    [
+        Col("record_id", str, "The claim or equation (claims.id or equations.id)."),
+        _nn("record_type", str, "claim or equation."),
+        _nn("document_id", str, "Its document (documents.id).", "documents.id"),
+        Col("seq", int, "Order of the change, oldest first (1, 2, ...)."),
+        _nn(
+            "status", str, "The earlier status (evidence_statuses.term).", "evidence_statuses.term"
+        ),
+        _nn("date", str, "When it was replaced (YYYY-MM-DD)."),
+        _nn("reason", str, "Why it was replaced."),
+    ],
+    indexes=(("document_id",), ("date",)),
+)
+
+_PROCEDURE = _table(
+    "decision_procedure",
+    "The questions that decide an evidence status, asked in order: the "
+    "first answered yes gives its label (docs/curation.md has worked examples).",
+    "step",
+    [
+        Col("step", int, "Order of the question (0, 1, 2, ...)."),
+        _nn("question", str, "The question."),
+        _nn(
+            "label",
+            str,
+            "The label a yes gives (evidence_statuses.term).",
+            "evidence_statuses.term",
+        ),
+        Col("guidance", str, "How to apply it at its boundaries."),
+    ],
+)
+
+TABLES: tuple[Table, ...] = (
+    *(_vocab_table(t, v) for v, t in VOCAB_TABLES.items()),
+    _PROCEDURE,
+    _DOCUMENTS,
+    _CLAIMS,
+    _EQUATIONS,
+    _BIBLIOGRAPHY,
+    _EVIDENCE,
+    _CLAIM_LINKS,
+    _CLAIM_CITATIONS,
+    _EQUATION_CITATIONS,
+    _CHECKS,
+    _READINGS,
+    _HISTORY,
+)
+
+#: What each build read, so the next one can tell which documents changed (build/incremental.py)
 BUILD_TABLES: tuple[Table, ...] = (
-    Table(
-        name="build_files",
-        columns={"path": str, "size": int, "mtime_ns": int, "sha256": str, "document_id": str},
-        pk="path",
-        doc="Every data file the last build read, with its size, modification time and sha256: an incremental build re-reads only the files that differ.",
-        column_docs={
-            "path": "Path of the file in the data folder (vocabulary.yaml, documents/<id>.yaml, sources/<id>.txt).",
-            "size": "Size in bytes when it was read.",
-            "mtime_ns": "Modification time (ns since the epoch) when it was read; null if the file had just been modified (then it is re-hashed next time).",
-            "sha256": "sha256 of the text as read (UTF-8).",
-            "document_id": "The document the file belongs to (documents.id); null for vocabulary.yaml.",
-        },
-        not_null=frozenset({"size", "sha256"}),
+    _table(
+        "build_files",
+        "Every data file the last build read, with its size, modification time "
+        "and sha256: an incremental build re-reads only the files that differ.",
+        "path",
+        [
+            Col(
+                "path",
+                str,
+                "Path of the file in the data folder (vocabulary.yaml, "
+                "documents/<id>.yaml, sources/<id>.txt).",
+            ),
+            _nn("size", int, "Size in bytes when it was read."),
+            Col(
+                "mtime_ns",
+                int,
+                "Modification time (ns since the epoch) when it was read; null "
+                "if the file had just been modified (then it is re-hashed next time).",
+            ),
+            _nn("sha256", str, "sha256 of the file's bytes as read."),
+            Col(
+                "document_id",
+                str,
+                "The document the file belongs to (documents.id); null for vocabulary.yaml.",
+            ),
+        ],
     ),
-    Table(
-        name="build_info",
-        columns={"key": str, "value": str},
-        pk="key",
-        doc="Facts about the build that wrote the database: the code fingerprint (a full build follows when it changes), time, mode.",
-        column_docs={
-            "key": "Name of the fact (code, built_at, updated_at, mode).",
-            "value": "Its value.",
-        },
-        not_null=frozenset({"value"}),
+    _table(
+        "build_info",
+        "Facts about the build that wrote the database: the code fingerprint (a "
+        "full build follows when it changes), time, mode.",
+        "key",
+        [
+            Col("key", str, "Name of the fact (code, built_at, updated_at, mode)."),
+            _nn("value", str, "Its value."),
+        ],
     ),
 )
 

@@ -67,7 +67,14 @@ DOCUMENT_FACET_COUNTS = Table(
     not_null=frozenset({"count"}),
 )
 
-SUMMARY_TABLES: tuple[Table, ...] = (FACET_COUNTS, DOCUMENT_FACET_COUNTS)
+def _summary_tables() -> tuple[Table, ...]:
+    from .agreement import AGREEMENT
+
+    return (FACET_COUNTS, DOCUMENT_FACET_COUNTS, AGREEMENT)
+
+
+#: the tables every build computes from the others (documented with the rest, not exported)
+SUMMARY_TABLES: tuple[Table, ...] = _summary_tables()
 
 # `value` has no declared type (no type affinity): it keeps each column's own type, so
 # an integer column's counts come back as integers, exactly as Datasette's facets give them.
@@ -200,6 +207,13 @@ def _insert_document_counts(
 def refresh(conn: sqlite3.Connection, document_ids: Collection[str] | None = None) -> None:
     """Recompute the summary tables from the real tables (all of them, or only what
     the given documents contribute). Runs in the caller's transaction; never commits."""
+    from . import agreement
+
+    agreement.refresh(conn)
+    _refresh_facets(conn, document_ids)
+
+
+def _refresh_facets(conn: sqlite3.Connection, document_ids: Collection[str] | None) -> None:
     create_tables(conn)
     if document_ids is None:
         conn.execute("delete from document_facet_counts")
@@ -214,9 +228,8 @@ def refresh(conn: sqlite3.Connection, document_ids: Collection[str] | None = Non
     if not ids:
         return
     if conn.execute("select not exists (select 1 from document_facet_counts)").fetchone()[0]:
-        return refresh(
-            conn
-        )  # never computed (or nothing to keep): the full refresh is exact and cheap
+        # never computed (or nothing to keep): the full refresh is exact and cheap
+        return _refresh_facets(conn, None)
     conn.execute("create temp table if not exists _claimkb_refresh_ids (id text primary key)")
     conn.execute("delete from temp._claimkb_refresh_ids")
     conn.executemany("insert into temp._claimkb_refresh_ids (id) values (?)", [(i,) for i in ids])

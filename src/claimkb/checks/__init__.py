@@ -48,7 +48,10 @@ RULES = {
     "doi-not-recorded": "info",
     "verified-without-machine-check": "error",
     "verified-not-confirmed": "error",
-    "machine-check": "info (confirmed), warning (fails as expected, or undecided), error (contradicts the expectation)",
+    "machine-check": (
+        "info (confirmed), warning (fails as expected, or undecided), error (contradicts the "
+        "expectation)"
+    ),
     "machine-check-invalid": "error",
     "machine-check-definition": "info",
     "machine-check-claim-status": "error (backed claim fails), warning (rejected claim holds)",

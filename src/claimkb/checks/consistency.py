@@ -76,8 +76,9 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                     about,
                     "unknown-bibliography-label",
                     "error",
-                    f"Evidence about {about} names bibliography label {ev.bibliography!r}, which document {d.id} does not have. "
-                    f"Use one of: {', '.join(sorted(labels)) or '(no bibliography)'}.",
+                    f"Evidence about {about} names bibliography label {ev.bibliography!r}, which "
+                    f"document {d.id} does not have. Use one of: "
+                    f"{', '.join(sorted(labels)) or '(no bibliography)'}.",
                     evidence_ids.path(ld, ev),
                 )
 
@@ -91,8 +92,9 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                         rec.id,
                         "needs-evidence",
                         "error",
-                        f"{kind.capitalize()} {rec.id} is rated `{rec.status}` but has no evidence. Add at least one evidence item "
-                        "(a work with a verified DOI, ISBN or stable URL, or a bibliography label), or lower the status.",
+                        f"{kind.capitalize()} {rec.id} is rated `{rec.status}` but has no "
+                        "evidence. Add at least one evidence item (a work with a verified DOI, "
+                        "ISBN or stable URL, or a bibliography label), or lower the status.",
                         (plural, i, "status"),
                     )
                 elif (
@@ -108,8 +110,10 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                             rec.id,
                             "self-citation-only",
                             "error",
-                            f"{kind.capitalize()} {rec.id} is rated `established`, but its only supporting evidence is self-citation. "
-                            "Established means well-tested physics: cite an independent textbook, review or measurement, or lower the status.",
+                            f"{kind.capitalize()} {rec.id} is rated `established`, but its only "
+                            "supporting evidence is self-citation. Established means well-tested "
+                            "physics: cite an independent textbook, review or measurement, or "
+                            "lower the status.",
                             (plural, i, "status"),
                         )
                     else:
@@ -119,9 +123,11 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                             rec.id,
                             "self-citation-only",
                             "warning",
-                            f"{kind.capitalize()} {rec.id} is rated `supported`, but its only supporting evidence is self-citation. "
-                            "Add independent evidence, or explain in the rationale why the authors' own peer-reviewed result suffices "
-                            "(otherwise `speculative` fits: the vocabulary calls proposals resting on the authors' own earlier work speculative).",
+                            f"{kind.capitalize()} {rec.id} is rated `supported`, but its only "
+                            "supporting evidence is self-citation. Add independent evidence, or "
+                            "explain in the rationale why the authors' own peer-reviewed result "
+                            "suffices (otherwise `speculative` fits: the vocabulary calls "
+                            "proposals resting on the authors' own earlier work speculative).",
                             (plural, i, "status"),
                         )
                 for j, label in enumerate(getattr(rec, "cites", ())):
@@ -132,8 +138,10 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                             rec.id,
                             "unknown-bibliography-label",
                             "error",
-                            f"{kind.capitalize()} {rec.id} cites bibliography label {label!r}, which document {d.id} does not have. "
-                            f"Use one of: {', '.join(sorted(labels)) or '(no bibliography)'}; or add the entry.",
+                            f"{kind.capitalize()} {rec.id} cites bibliography label {label!r}, "
+                            f"which document {d.id} does not have. Use one of: "
+                            f"{', '.join(sorted(labels)) or '(no bibliography)'}; or add the "
+                            "entry.",
                             (plural, i, "cites", j),
                         )
 
@@ -152,8 +160,10 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                         r.id,
                         "duplicate-bibliography",
                         "warning",
-                        f"Bibliography entries {first[1].id} and {r.id} have the same DOI ({r.doi}). Merge them if they are one "
-                        'entry of the data; if the document itself lists the work twice, say so in `problems` ("duplicate of ...").',
+                        f"Bibliography entries {first[1].id} and {r.id} have the same DOI "
+                        f"({r.doi}). Merge them if they are one entry of the data; if the "
+                        'document itself lists the work twice, say so in `problems` ("duplicate '
+                        'of ...").',
                         ("bibliography", i, "doi"),
                     )
                 by_doi.setdefault(key, (i, r))
@@ -175,9 +185,11 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                             r.id,
                             "duplicate-bibliography",
                             "warning",
-                            f"Bibliography entries {first[1].id} and {r.id} have the same title ({r.title!r}). Merge them if they are "
-                            'the same work; if the document lists it twice, say so in `problems` ("duplicate of ..."); if they are '
-                            "different works (e.g. editions), give each its DOI or ISBN.",
+                            f"Bibliography entries {first[1].id} and {r.id} have the same title "
+                            f"({r.title!r}). Merge them if they are the same work; if the "
+                            'document lists it twice, say so in `problems` ("duplicate of ..."); '
+                            "if they are different works (e.g. editions), give each its DOI or "
+                            "ISBN.",
                             ("bibliography", i, "title"),
                         )
                 by_title.setdefault(key, (i, r))
@@ -189,7 +201,9 @@ def check(kb: Any, col: Any, evidence_ids: EvidenceIndex) -> None:
                     r.id,
                     "verified-with-problems",
                     "warning",
-                    f"Bibliography entry {r.id} is marked `verified` (every element agrees with the record) but lists problems: "
-                    f"{'; '.join(x.rstrip('. ') for x in r.problems)}. Set citation_status to `minor errors` or `citation error`, or drop problems that are not.",
+                    f"Bibliography entry {r.id} is marked `verified` (every element agrees with "
+                    "the record) but lists problems: "
+                    f"{'; '.join(x.rstrip('. ') for x in r.problems)}. Set citation_status to "
+                    "`minor errors` or `citation error`, or drop problems that are not.",
                     ("bibliography", i, "citation_status"),
                 )

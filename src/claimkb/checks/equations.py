@@ -29,9 +29,10 @@ def check(kb: Any, col: Any, deferred: list[tuple[Any, int]] | None = None) -> N
                         eq.id,
                         "verified-without-machine-check",
                         "error",
-                        f"Equation {eq.id} has check_status `verified`, which is reserved for equations the machine confirms, "
-                        "but it has no `machine_check`. Add a machine_check (see docs/checks.md) or use `consistent` "
-                        "for an equation checked by hand.",
+                        f"Equation {eq.id} has check_status `verified`, which is reserved for "
+                        "equations the machine confirms, but it has no `machine_check`. Add a "
+                        "machine_check (see docs/checks.md) or use `consistent` for an equation "
+                        "checked by hand.",
                         ("equations", i, "check_status"),
                     )
                 continue
@@ -62,7 +63,8 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
             eq.id,
             "machine-check-invalid",
             "error",
-            f"The machine check of {eq.id} could not run ({type(e).__name__}: {e}). Simplify the expressions or report the problem.",
+            f"The machine check of {eq.id} could not run ({type(e).__name__}: {e}). Simplify the "
+            "expressions or report the problem.",
             path,
         )
         result = None
@@ -105,7 +107,8 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
             else:
                 sev, head = (
                     "warning",
-                    f"The machine confirms that {what}{quote} does not hold, as the curator recorded",
+                    f"The machine confirms that {what}{quote} does not hold, as the curator "
+                    "recorded",
                 )
                 tail = " The document is wrong here; the assessment should say so."
         elif o.outcome == "undetermined":
@@ -117,8 +120,15 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
         else:
             passed = False
             sev = "error"
-            head = f"The machine finds that {what}{quote} {'holds' if o.outcome == 'holds' else 'does not hold'}, but the machine_check expects it to {'hold' if rel.expect == 'holds' else 'fail'}"
-            tail = " Correct the relation, the symbols' values or definitions, or `expect` (and the assessment that rests on it)."
+            head = (
+                f"The machine finds that {what}{quote} "
+                f"{'holds' if o.outcome == 'holds' else 'does not hold'}, but the machine_check "
+                f"expects it to {'hold' if rel.expect == 'holds' else 'fail'}"
+            )
+            tail = (
+                " Correct the relation, the symbols' values or definitions, or `expect` (and the "
+                "assessment that rests on it)."
+            )
         if rel.role == "equation" and o.outcome != "holds":
             passed = False
         msg = f"{head}: {o.message}.{tail}"
@@ -134,7 +144,8 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
                     eq.id,
                     "machine-check-invalid",
                     "error",
-                    f"machine_check of {eq.id}: relation {rel.relation!r} is about {rel.about!r}, which is not a claim. Use the id of a claim.",
+                    f"machine_check of {eq.id}: relation {rel.relation!r} is about {rel.about!r}, "
+                    "which is not a claim. Use the id of a claim.",
                     rpath + ("about",),
                 )
                 passed = False
@@ -156,8 +167,9 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
                     claim.id,
                     "machine-check-claim-status",
                     "error",
-                    f"Claim {claim.id} is rated `{claim.status}`, but the machine check in equation {eq.id} finds that "
-                    f"{rel.relation} does not hold. Re-assess the claim (contradicted?) or correct the machine_check.",
+                    f"Claim {claim.id} is rated `{claim.status}`, but the machine check in "
+                    f"equation {eq.id} finds that {rel.relation} does not hold. Re-assess the "
+                    "claim (contradicted?) or correct the machine_check.",
                     ("claims", j, "status"),
                 )
             elif o.outcome == "holds" and claim.status in STATUS_AGAINST:
@@ -167,8 +179,9 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
                     claim.id,
                     "machine-check-claim-status",
                     "warning",
-                    f"Claim {claim.id} is rated `{claim.status}`, but the machine check in equation {eq.id} finds that "
-                    f"{rel.relation} holds. Re-assess the claim, or explain in its rationale why the relation does not settle it.",
+                    f"Claim {claim.id} is rated `{claim.status}`, but the machine check in "
+                    f"equation {eq.id} finds that {rel.relation} holds. Re-assess the claim, or "
+                    "explain in its rationale why the relation does not settle it.",
                     ("claims", j, "status"),
                 )
     equation_holds = (
@@ -183,13 +196,17 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
             eq.id,
             "verified-not-confirmed",
             "error",
-            f"Equation {eq.id} has check_status `verified`, but its machine check does not confirm it "
+            f"Equation {eq.id} has check_status `verified`, but its machine check does not "
+            "confirm it "
             + (
                 "(the check did not pass: see the other findings)"
                 if not passed
                 else "(no relation with role `equation` holds)"
             )
-            + ". Fix the machine_check, or set check_status to what the check supports (consistent, notation problem, incorrect).",
+            + (
+                ". Fix the machine_check, or set check_status to what the check supports "
+                "(consistent, notation problem, incorrect)."
+            ),
             ("equations", i, "check_status"),
         )
     elif eq.check_status == "incorrect" and passed and equation_holds:
@@ -199,8 +216,9 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
             eq.id,
             "machine-check-status-mismatch",
             "warning",
-            f"Equation {eq.id} has check_status `incorrect`, but its machine check finds the equation holds. "
-            "Re-check the equation, or make the machine form state the printed (wrong) relation with expect: fails.",
+            f"Equation {eq.id} has check_status `incorrect`, but its machine check finds the "
+            "equation holds. Re-check the equation, or make the machine form state the printed "
+            "(wrong) relation with expect: fails.",
             ("equations", i, "check_status"),
         )
     elif eq.check_status != "verified" and passed and equation_holds:
@@ -210,6 +228,7 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
             eq.id,
             "machine-check-passes",
             "info",
-            f"The machine check of {eq.id} passes; its check_status (`{eq.check_status}`) may be set to `verified`.",
+            f"The machine check of {eq.id} passes; its check_status (`{eq.check_status}`) may be "
+            "set to `verified`.",
             ("equations", i, "check_status"),
         )

@@ -28,6 +28,7 @@ class Finding:
     message: str
     file: str | None = None
     line: int | None = None
+    acknowledgement: str | None = None  # a curator's reason, when acknowledged (not open)
 
     def where(self) -> str:
         if self.file and self.line:
@@ -71,15 +72,15 @@ class Collector:
         if not reread:
             with_errors = {
                 id(ld)
-                for f, (ld, _p) in zip(self.findings, self._paths)
+                for f, (ld, _p) in zip(self.findings, self._paths, strict=True)
                 if ld is not None and f.severity == "error"
             }
             no_yaml = {
                 id(ld)
-                for _f, (ld, _p) in zip(self.findings, self._paths)
+                for _f, (ld, _p) in zip(self.findings, self._paths, strict=True)
                 if ld is not None and ld.yaml is None and id(ld) not in with_errors
             }
-        for f, (ld, path) in zip(self.findings, self._paths):
+        for f, (ld, path) in zip(self.findings, self._paths, strict=True):
             if ld is None:
                 out.append(f)
                 continue
@@ -96,3 +97,18 @@ class Collector:
                     no_yaml.add(key)
             out.append(replace(f, file=shown[key], line=line))
         return out
+
+
+def acknowledge(findings: list[Finding], acks: dict[tuple[str, str], str]) -> list[Finding]:
+    """The findings with the curators' acknowledgements {(rule, about id): reason} applied.
+    Errors are never acknowledged: they must be fixed. Used keys are removed from `acks`."""
+    out = []
+    for f in findings:
+        reason = acks.get((f.rule, f.about_id)) if f.severity != "error" else None
+        if reason is not None:
+            f = replace(f, acknowledgement=reason)
+        out.append(f)
+    for f in out:
+        if f.acknowledgement is not None:
+            acks.pop((f.rule, f.about_id), None)
+    return out

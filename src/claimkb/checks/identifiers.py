@@ -49,7 +49,9 @@ def _metadata_findings(
     rule = lambda name: malformed_rule or name
 
     def at(*more: str) -> tuple:
-        """The YAML path of a field; evidence paths are looked up only when there is something to report."""
+        """The YAML path of a field.
+
+        Evidence paths are looked up only when there is something to report."""
         return (path() if callable(path) else path) + more
 
     isbn = getattr(w, "isbn", None)
@@ -63,7 +65,9 @@ def _metadata_findings(
                 about_id,
                 rule("doi-malformed"),
                 "error",
-                f"{what}: {p}. The `doi` field holds the verified DOI: look the work up (Crossref, publisher) and write its DOI there; put a misprinted DOI in `problems`.",
+                f"{what}: {p}. The `doi` field holds the verified DOI: look the work up "
+                "(Crossref, publisher) and write its DOI there; put a misprinted DOI in "
+                "`problems`.",
                 at("doi"),
             )
     if isbn:
@@ -76,7 +80,8 @@ def _metadata_findings(
                 about_id,
                 rule("isbn-invalid"),
                 "error",
-                f"{what}: {p}. The `isbn` field holds the verified ISBN: copy it from a library catalogue record.",
+                f"{what}: {p}. The `isbn` field holds the verified ISBN: copy it from a library "
+                "catalogue record.",
                 at("isbn"),
             )
     arxiv = getattr(w, "arxiv_id", None)
@@ -110,11 +115,20 @@ def _metadata_findings(
             linked = doi_from_url(w.url)
             if linked is not None:
                 if w.doi and linked.lower() == w.doi.lower():
-                    msg = f"{what}: `url` is a DOI link ({w.url}) repeating the `doi` field. Drop the `url`: the DOI is the stable link."
+                    msg = (
+                        f"{what}: `url` is a DOI link ({w.url}) repeating the `doi` field. Drop "
+                        "the `url`: the DOI is the stable link."
+                    )
                 elif w.doi:
-                    msg = f"{what}: `url` is a link to DOI {linked}, but `doi` is {w.doi}. Keep only the verified DOI in `doi` and drop the `url`."
+                    msg = (
+                        f"{what}: `url` is a link to DOI {linked}, but `doi` is {w.doi}. Keep "
+                        "only the verified DOI in `doi` and drop the `url`."
+                    )
                 else:
-                    msg = f"{what}: `url` is a DOI link ({w.url}). Put the DOI ({linked}) in `doi` once verified, and drop the `url`."
+                    msg = (
+                        f"{what}: `url` is a DOI link ({w.url}). Put the DOI ({linked}) in `doi` "
+                        "once verified, and drop the `url`."
+                    )
                 col.add(ld, about_type, about_id, "url-is-doi", "warning", msg, at("url"))
             elif w.doi and about_type != "document":
                 where_note = "the evidence `note`" if about_type == "evidence" else "`verification`"
@@ -124,7 +138,9 @@ def _metadata_findings(
                     about_id,
                     "url-with-doi",
                     "warning",
-                    f"{what}: has both a DOI ({w.doi}) and a URL ({w.url}). The DOI is the stable identifier: drop the `url` unless it points to something the DOI does not (then say what in {where_note}).",
+                    f"{what}: has both a DOI ({w.doi}) and a URL ({w.url}). The DOI is the stable "
+                    "identifier: drop the `url` unless it points to something the DOI does not "
+                    f"(then say what in {where_note}).",
                     at("url"),
                 )
     return bad
@@ -134,13 +150,15 @@ def _printed_severity(status: str) -> tuple[str, str]:
     """Severity of a problem in the printed citation, and the advice, given the citation status."""
     if status == "verified":
         return "error", (
-            "The entry is marked `verified`, which says every element of the printed citation agrees with the record: "
-            "set citation_status to `minor errors` or `citation error` and name the problem in `problems`."
+            "The entry is marked `verified`, which says every element of the printed citation "
+            "agrees with the record: set citation_status to `minor errors` or `citation error` "
+            "and name the problem in `problems`."
         )
     if status == "not checked":
         return (
             "warning",
-            "Check the citation and record the problem in `problems` with a fitting citation_status.",
+            "Check the citation and record the problem in `problems` with a fitting "
+            "citation_status.",
         )
     return "warning", "Make sure `problems` names it."
 
@@ -158,7 +176,8 @@ def _printed_findings(col, ld, i: int, ref) -> None:
             if ref.citation_status == "minor errors":
                 sev, extra = (
                     "warning",
-                    "A malformed identifier is a `citation error` in the vocabulary; make sure `problems` names it.",
+                    "A malformed identifier is a `citation error` in the vocabulary; make sure "
+                    "`problems` names it.",
                 )
             col.add(
                 ld,
@@ -176,7 +195,8 @@ def _printed_findings(col, ld, i: int, ref) -> None:
                 rid,
                 "printed-doi-differs",
                 severity,
-                f"The printed citation gives DOI {doi}, but the verified record has {ref.doi}. {advice}",
+                f"The printed citation gives DOI {doi}, but the verified record has {ref.doi}. "
+                f"{advice}",
                 path + ("quote",),
             )
         elif not ref.doi:
@@ -186,7 +206,8 @@ def _printed_findings(col, ld, i: int, ref) -> None:
                 rid,
                 "doi-not-recorded",
                 "info",
-                f"The printed citation gives DOI {doi}, and the entry has no `doi`. Verify it (Crossref, publisher) and record it in `doi`.",
+                f"The printed citation gives DOI {doi}, and the entry has no `doi`. Verify it "
+                "(Crossref, publisher) and record it in `doi`.",
                 path,
             )
         if link is not None and is_legacy_doi_link(link):
@@ -196,8 +217,9 @@ def _printed_findings(col, ld, i: int, ref) -> None:
                 rid,
                 "printed-doi-legacy-link",
                 "warning",
-                f"The printed citation links the DOI as {link}; Crossref's display guidelines ask for https://doi.org/{doi} "
-                "(the old form still resolves). Note it in `problems` (a minor error).",
+                f"The printed citation links the DOI as {link}; Crossref's display guidelines ask "
+                f"for https://doi.org/{doi} (the old form still resolves). Note it in `problems` "
+                "(a minor error).",
                 path + ("quote",),
             )
     if pr.urls and not pr.dois:
@@ -209,7 +231,8 @@ def _printed_findings(col, ld, i: int, ref) -> None:
                 rid,
                 "printed-url-instead-of-doi",
                 severity,
-                f"The printed citation gives a link ({shown}) where the work has a DOI ({ref.doi}). {advice}",
+                f"The printed citation gives a link ({shown}) where the work has a DOI "
+                f"({ref.doi}). {advice}",
                 path + ("quote",),
             )
         elif not ref.isbn and not ref.arxiv_id:
@@ -219,8 +242,9 @@ def _printed_findings(col, ld, i: int, ref) -> None:
                 rid,
                 "printed-link-without-doi",
                 "info",
-                f"The printed citation gives only a link ({shown}), no DOI. If the work has a DOI (journal articles usually do), "
-                "record it in `doi` once verified and note the link in `problems` (a link in place of a DOI is a minor error).",
+                f"The printed citation gives only a link ({shown}), no DOI. If the work has a DOI "
+                "(journal articles usually do), record it in `doi` once verified and note the "
+                "link in `problems` (a link in place of a DOI is a minor error).",
                 path + ("quote",),
             )
     for isbn in pr.isbns:
@@ -242,7 +266,8 @@ def _printed_findings(col, ld, i: int, ref) -> None:
                 rid,
                 "printed-isbn-differs",
                 severity,
-                f"The printed citation gives ISBN {isbn}, but the verified record has {ref.isbn}. {advice}",
+                f"The printed citation gives ISBN {isbn}, but the verified record has {ref.isbn}. "
+                f"{advice}",
                 path + ("quote",),
             )
     for a in pr.arxiv:
@@ -264,7 +289,8 @@ def _printed_findings(col, ld, i: int, ref) -> None:
                 rid,
                 "printed-arxiv-differs",
                 severity,
-                f"The printed citation gives arXiv {a}, but the verified record has {ref.arxiv_id}. {advice}",
+                f"The printed citation gives arXiv {a}, but the verified record has "
+                f"{ref.arxiv_id}. {advice}",
                 path + ("quote",),
             )
 
@@ -291,11 +317,13 @@ def check(kb, col, evidence_ids) -> None:
                     ref.id,
                     "verified-with-bad-identifier",
                     "error",
-                    f"Bibliography entry {ref.id} is marked `verified` but an identifier in its metadata is malformed. Correct the identifier from the publisher's or catalogue's record, or lower citation_status.",
+                    f"Bibliography entry {ref.id} is marked `verified` but an identifier in its "
+                    "metadata is malformed. Correct the identifier from the publisher's or "
+                    "catalogue's record, or lower citation_status.",
                     ("bibliography", i, "citation_status"),
                 )
             _printed_findings(col, ld, i, ref)
-        for (kind, about, ev), ev_id in zip(ld.evidence, evidence_ids.ids(ld)):
+        for (_kind, about, ev), ev_id in zip(ld.evidence, evidence_ids.ids(ld), strict=True):
             if ev.work is None:
                 continue
             _metadata_findings(

@@ -1,4 +1,6 @@
-"""The machine check of one equation: symbolic (SymPy), numerical (CODATA via scipy.constants), dimensional (pint).
+"""The machine check of one equation.
+
+It is symbolic (SymPy), numerical (CODATA via scipy.constants) and dimensional (pint).
 
 ``run(mc)`` takes a ``MachineCheck`` (see model.py) and returns a ``Result``:
 the problems of the machine form itself (unknown symbols, bad units, a
@@ -124,7 +126,8 @@ def _dims_of_units(units: str) -> Dims:
         q = u.Quantity(1, units if units.strip() not in ("", "1") else "dimensionless")
     except Exception as e:  # pint raises several error types
         raise FormError(
-            f"units {units!r} are not understood ({type(e).__name__}); write them as pint does, e.g. m, J*s, F/m, 1"
+            f"units {units!r} are not understood ({type(e).__name__}); write them as pint does, "
+            "e.g. m, J*s, F/m, 1"
         ) from None
     return {k: Fraction(v).limit_denominator(1000) for k, v in q.dimensionality.items() if v}
 
@@ -231,7 +234,8 @@ def _parse(text: str, local: dict[str, Any], where: str) -> Any:
     except NameError as e:
         name = str(e).split("'")[1] if "'" in str(e) else str(e)
         raise FormError(
-            f"{where}: {text!r} uses {name!r}, which is not a declared symbol; add it under `symbols`"
+            f"{where}: {text!r} uses {name!r}, which is not a declared symbol; add it under "
+            "`symbols`"
         ) from None
     except (SyntaxError, TypeError, ValueError, AttributeError, sp.SympifyError) as e:
         raise FormError(f"{where}: cannot parse {text!r} ({type(e).__name__}: {e})") from None
@@ -250,7 +254,8 @@ def build_form(mc: Any) -> Form:
             continue
         if keyword.iskeyword(s.name) or s.name in ALLOWED_FUNCTIONS:
             problems.append(
-                f"symbol name {s.name!r} is reserved (a Python keyword or a function name); rename it, e.g. {s.name}_"
+                f"symbol name {s.name!r} is reserved (a Python keyword or a function name); "
+                f"rename it, e.g. {s.name}_"
             )
             continue
         assumptions = {
@@ -273,7 +278,8 @@ def build_form(mc: Any) -> Form:
 
                 close = difflib.get_close_matches(s.codata, list(physical_constants), n=1)
                 problems.append(
-                    f"symbol {s.name}: {s.codata!r} is not a key of scipy.constants.physical_constants"
+                    f"symbol {s.name}: {s.codata!r} is not a key of "
+                    "scipy.constants.physical_constants"
                     + (f"; did you mean {close[0]!r}?" if close else "")
                 )
             else:
@@ -284,8 +290,9 @@ def build_form(mc: Any) -> Form:
                     cdims = None
                 if cdims is not None and cdims != dims:
                     problems.append(
-                        f"symbol {s.name}: declared units {s.units!r} ({_dims_text(dims)}) do not match the CODATA units of "
-                        f"{s.codata!r}, {unit or '1'!r} ({_dims_text(cdims)}); correct `units`"
+                        f"symbol {s.name}: declared units {s.units!r} ({_dims_text(dims)}) do not "
+                        f"match the CODATA units of {s.codata!r}, {unit or '1'!r} "
+                        f"({_dims_text(cdims)}); correct `units`"
                     )
                 entry.value = _si_magnitude(value, unit or "1")
                 entry.rel_unc = abs(unc / value) if value else 0.0
@@ -323,7 +330,8 @@ def build_form(mc: Any) -> Form:
             return
         if st == 1:
             problems.append(
-                f"definitions are circular: {' -> '.join(chain + [name])}; one symbol must be a base quantity"
+                f"definitions are circular: {' -> '.join(chain + [name])}; one symbol must be a "
+                "base quantity"
             )
             raise FormError("cycle")
         state[name] = 1
@@ -352,8 +360,9 @@ def build_form(mc: Any) -> Form:
                 continue
             if d != e.dims:
                 problems.append(
-                    f"symbol {e.name}: its {attr} {str(expr)!r} has units {_dims_text(d)}, but {e.name} is declared in "
-                    f"{e.spec.units!r} ({_dims_text(e.dims)}); correct the units or the {attr}"
+                    f"symbol {e.name}: its {attr} {str(expr)!r} has units {_dims_text(d)}, but "
+                    f"{e.name} is declared in {e.spec.units!r} ({_dims_text(e.dims)}); correct "
+                    f"the units or the {attr}"
                 )
         if (e.lo is not None or e.hi is not None) and e.spec.domain == "operator":
             problems.append(f"symbol {e.name}: an operator cannot have a numerical range")
@@ -373,7 +382,7 @@ def dims_of(expr: Any, form: Form) -> Dims:
         return {}
     if expr.is_Add:
         ds = [dims_of(a, form) for a in expr.args]
-        for a, d in zip(expr.args[1:], ds[1:]):
+        for a, d in zip(expr.args[1:], ds[1:], strict=True):
             if d != ds[0]:
                 raise FormError(
                     f"cannot add {expr.args[0]} ({_dims_text(ds[0])}) and {a} ({_dims_text(d)})"
@@ -409,7 +418,8 @@ def dims_of(expr: Any, form: Form) -> Dims:
             d = dims_of(a, form)
             if d:
                 raise FormError(
-                    f"the argument of {expr.func} must be dimensionless, but {a} has units {_dims_text(d)}"
+                    f"the argument of {expr.func} must be dimensionless, but {a} has units "
+                    f"{_dims_text(d)}"
                 )
         return {}
     raise FormError(f"cannot work out the units of {expr}")
@@ -591,11 +601,12 @@ def decide_numeric(
     if not free:
         v = _holds_num(op, float((R - L).a), float((R - L).b), tol)
         return (v if v != "unknown" else "undetermined"), "", info
-    # corners of the box first: an exact counterexample when the relation fails at an end of a premise
+    # corners of the box first: an exact counterexample when the relation fails at an end of a
+    # premise
     corners = list(itertools.product(*[(env[s.symbol].a, env[s.symbol].b) for s in free]))
     for corner in corners:
         e2 = dict(env)
-        for s, c in zip(free, corner):
+        for s, c in zip(free, corner, strict=True):
             e2[s.symbol] = iv.mpf(c)
         e2 = _recompute(form, e2, free)
         with _precision():
@@ -603,11 +614,12 @@ def decide_numeric(
         if _holds_num(op, float((r2 - l2).a), float((r2 - l2).b), tol) == "fails":
             where = ", ".join(
                 f"{s.name} = {s.spec.min if c == env[s.symbol].a else s.spec.max}"
-                for s, c in zip(free, corner)
+                for s, c in zip(free, corner, strict=True)
             )
             return "fails", f"at {where}", info
     if op == "==":
-        # equalities with free variables: compare at sample points (symbolic proof is the stronger check)
+        # equalities with free variables: compare at sample points (symbolic proof is the
+        # stronger check)
         pts = corners + [tuple(_mid(env[s.symbol]).a for s in free)]
         for k in range(1, 8):
             pts.append(
@@ -620,7 +632,7 @@ def decide_numeric(
             )
         for pt in pts:
             e2 = dict(env)
-            for s, c in zip(free, pt):
+            for s, c in zip(free, pt, strict=True):
                 e2[s.symbol] = iv.mpf(c)
             e2 = _recompute(form, e2, free)
             with _precision():
@@ -766,10 +778,10 @@ def _tight_symbolic(form: Form, left: Any, right: Any, free: list[str]) -> str:
     B = form.expand(right)
     free_syms = [form.syms[n] for n in free]
     for ends in itertools.product(*[((s.lo, s.spec.min), (s.hi, s.spec.max)) for s in free_syms]):
-        rep = {s.symbol: form.expand(e[0]) for s, e in zip(free_syms, ends)}
+        rep = {s.symbol: form.expand(e[0]) for s, e in zip(free_syms, ends, strict=True)}
         d = sp.simplify((A - B).xreplace(rep))
         if d == 0:
-            where = ", ".join(f"{s.name} = {e[1]}" for s, e in zip(free_syms, ends))
+            where = ", ".join(f"{s.name} = {e[1]}" for s, e in zip(free_syms, ends, strict=True))
             return f"; the bound is reached exactly at {where} (symbolic)"
     return ""
 
@@ -805,7 +817,7 @@ def decide(form: Form, rel: Any) -> Outcome:
     verdicts: list[str] = []
     sentences: list[str] = []
     used_numbers: list[float] = []
-    for left, op, right, lt, rt in zip(exprs, ops, exprs[1:], texts, texts[1:]):
+    for left, op, right, lt, rt in zip(exprs, ops, exprs[1:], texts, texts[1:], strict=False):
         head = f"{lt} {op} {rt}"
         try:
             dl, dr = dims_of(left, form), dims_of(right, form)
@@ -814,7 +826,8 @@ def decide(form: Form, rel: Any) -> Outcome:
         if dl != dr:
             verdicts.append("fails")
             sentences.append(
-                f"{head} fails dimensionally: left side {_dims_text(dl)}, right side {_dims_text(dr)}"
+                f"{head} fails dimensionally: left side {_dims_text(dl)}, right side "
+                f"{_dims_text(dr)}"
             )
             continue
         dim_note = f"units agree ({_dims_text(dl)})"
@@ -843,7 +856,10 @@ def decide(form: Form, rel: Any) -> Outcome:
                 f"{rt} = {_interval_text(info['right'], dr, rel.display_units)}"
             )
             if info["free"]:
-                nums += f" over the premises ({', '.join(_premise_text(form, n) for n in info['free'])})"
+                nums += (
+                    " over the premises "
+                    f"({', '.join(_premise_text(form, n) for n in info['free'])})"
+                )
             used_numbers.append(info["tol"])
         if symbolic[0] == "proved":
             verdict = "holds"
@@ -851,7 +867,10 @@ def decide(form: Form, rel: Any) -> Outcome:
             if num == "holds":
                 how += f" and numerically: {nums}"
             elif num == "fails":
-                how += f"; but the numbers disagree ({nums}): a value or CODATA key does not fit its definition"
+                how += (
+                    f"; but the numbers disagree ({nums}): a value or CODATA key does not fit "
+                    "its definition"
+                )
             how += f"; {dim_note}"
         elif symbolic[0] == "disproved":
             verdict = "fails"
@@ -956,8 +975,10 @@ def definition_checks(form: Form) -> tuple[list[str], list[str]]:
         src = f"CODATA {s.spec.codata!r}" if s.spec.codata else "its value"
         if rel > rtol:
             problems.append(
-                f"symbol {s.name}: its definition {s.spec.definition} gives {_display(val, s.dims, s.spec.units)}, but {src} is "
-                f"{_display(s.value, s.dims, s.spec.units)} (relative difference {rel:.2g}); correct the definition, the units or the CODATA key"
+                f"symbol {s.name}: its definition {s.spec.definition} gives "
+                f"{_display(val, s.dims, s.spec.units)}, but {src} is "
+                f"{_display(s.value, s.dims, s.spec.units)} (relative difference {rel:.2g}); "
+                "correct the definition, the units or the CODATA key"
             )
         else:
             notes.append(f"{s.name} = {s.spec.definition} agrees with {src} to {rel:.1g} relative")

@@ -1,4 +1,6 @@
-"""Optional online lookups (``claimkb check --online``): is each DOI registered, and does its record match?
+"""Optional online lookups (``claimkb check --online``).
+
+Is each DOI registered, and does its record match?
 
 DOIs of bibliography entries and evidence works are looked up in the Crossref
 REST API (``https://api.crossref.org/works/<doi>``); a DOI Crossref does not
@@ -100,7 +102,7 @@ def _targets(kb: Any):
         for i, r in enumerate(ld.doc.bibliography):
             if r.doi and doi_problem(r.doi) is None:
                 yield ld, "bibliography", r.id, r, ("bibliography", i, "doi")
-        for (_k, _about, ev), ev_id in zip(ld.evidence, idx.ids(ld)):
+        for (_k, _about, ev), ev_id in zip(ld.evidence, idx.ids(ld), strict=True):
             if ev.work is not None and ev.work.doi and doi_problem(ev.work.doi) is None:
                 yield ld, "evidence", ev_id, ev.work, idx.path(ld, ev) + ("work", "doi")
 
@@ -129,7 +131,8 @@ def check(kb: Any, col: Any, *, fetch: Fetch | None = None, cache_dir: Any = Non
                 "online",
                 "online-unavailable",
                 "info",
-                f"Online lookups stopped at DOI {doi}: {e}. Everything else was checked; run `claimkb check --online` again with a network (answers are cached in {cache}).",
+                f"Online lookups stopped at DOI {doi}: {e}. Everything else was checked; run "
+                f"`claimkb check --online` again with a network (answers are cached in {cache}).",
             )
             continue
         looked += 1
@@ -140,7 +143,8 @@ def check(kb: Any, col: Any, *, fetch: Fetch | None = None, cache_dir: Any = Non
                 about_id,
                 "online-doi",
                 "error",
-                f"DOI {doi} is not registered (Crossref and the DOI handle service do not know it). Look the work up again and correct the DOI.",
+                f"DOI {doi} is not registered (Crossref and the DOI handle service do not know "
+                "it). Look the work up again and correct the DOI.",
                 path,
             )
             continue

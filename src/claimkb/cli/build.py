@@ -55,7 +55,7 @@ def try_build(
     except building.DiskFull as e:
         say(f"{db}: error: {e.advice()}")
         sys.exit(1)
-    except (OSError, sqlite3.Error) as e:
+    except (OSError, sqlite3.OperationalError) as e:
         say(f"{db}: error: cannot write the database: {e}")
         say("-> check that the folder exists and is writable; the previous database is unchanged.")
         sys.exit(1)

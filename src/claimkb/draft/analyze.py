@@ -1,4 +1,4 @@
-"""Read a new source text and find what a curator will describe: equations, references, claim sentences.
+"""Read a new source text; find what a curator will describe: equations, references, claims.
 
 ``analyze(text)`` works on Markdown-like text (paragraphs on one line each,
 ``$$ ... $$`` display equations, ``- 3 ...`` reference lists) and on plain
@@ -26,8 +26,10 @@ What it finds:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..identifiers import arxiv_problem, doi_problem, isbn13, isbn_problem, printed_identifiers
 from ..ingest.anchor import SourceText, normalize
@@ -274,7 +276,9 @@ class _Entry:
 def parse_references(
     text: str, lines: list[Line], heading_idx: int
 ) -> tuple[list[FoundReference], int]:
-    """Entries after the heading at lines[heading_idx]; returns them and the index of the last line used."""
+    """Entries after the heading at lines[heading_idx].
+
+    Returns them and the index of the last line used."""
     entries: list[_Entry] = []
     i = heading_idx + 1
     last_used = heading_idx
@@ -342,13 +346,14 @@ CAPTION_RE = re.compile(
     re.I,
 )
 FRONT_MATTER_RE = re.compile(
-    r"^[\s(*_]*(?:key\s*words|keywords|pacs|msc|doi\s*:|received|accepted|published online|corresponding author|e-?mail|©|copyright|contents|table of contents|arxiv:)",
+    r"^[\s(*_]*(?:key\s*words|keywords|pacs|msc|doi\s*:|received|accepted|published online|"
+    r"corresponding author|e-?mail|©|copyright|contents|table of contents|arxiv:)",
     re.I,
 )
 KNOWN_SECTIONS = re.compile(
-    r"^(?:abstract|introduction|background|theory|methods?|materials and methods|results?|discussion|"
-    r"conclusions?|summary|outlook|acknowledge?ments?|appendix(?:\s+\w+)?|results and discussion|"
-    r"concluding remarks|preliminaries|related work|elaboration)\b",
+    r"^(?:abstract|introduction|background|theory|methods?|materials and methods|results?|"
+    r"discussion|conclusions?|summary|outlook|acknowledge?ments?|appendix(?:\s+\w+)?|"
+    r"results and discussion|concluding remarks|preliminaries|related work|elaboration)\b",
     re.I,
 )
 LIST_MARKER_RE = re.compile(r"^\s*(?:[-*+•]|\d{1,3}[.)])\s+")
@@ -397,7 +402,8 @@ def _segment(joined: str) -> list[tuple[int, int]]:
             continue
         spans.append((pos, pos + len(core)))
         cursor = pos + len(core)
-    # pysbd splits after journal abbreviations ("Phys. Rev. Lett."): merge a short piece ending in one
+    # pysbd splits after journal abbreviations ("Phys. Rev. Lett."): merge a short piece ending
+    # in one
     merged: list[tuple[int, int]] = []
     for a, b in spans:
         if merged:
@@ -428,17 +434,62 @@ def _statement(raw: str) -> str:
 
 # --------------------------------------------------------------------------- analysis
 
+# (start, end, latex, label) of an equation found in the text
+_EqSpan = tuple[int, int, str | None, str | None]
+_MD_HEADING_RE = re.compile(r"^\s*#{1,6}\s")
+_HEADING_END_RE = re.compile(
+    r"(?i)\b(?:is|are|was|were|be|of|the|a|an|and|or|by|as|to|with|that|which|in|on|for|from|at)$"
+)
+_AFFILIATION_RE = re.compile(
+    r"(?i)@|e-?mail|universit|department|institut|laborator|college|school of|\bfaculty\b"
+)
+
 
 def analyze(text: str) -> Analysis:
-    lines = split_lines(text)
-    if lines and lines[0].text.startswith(
-        "\ufeff"
-    ):  # a byte order mark is not part of the first line
-        lines[0] = Line(lines[0].start + 1, lines[0].end, lines[0].text[1:])
-    n = len(lines)
-    role = ["body"] * n  # body | equation | code | reference | back
+    """The equations, references and claim sentences of a source text (see the module doc).
 
-    # fenced code blocks
+    Each line gets a role (body | equation | code | reference | back) as the steps go:
+    fenced code, the reference list, display and plain-text equations; the body lines left
+    are grouped into paragraphs, which give the title, the sections and the sentences.
+    """
+    lines = _source_lines(text)
+    role = _code_roles(lines)
+    references, ref_heading = _reference_section(text, lines, role)
+    body_end = lines[ref_heading].start if ref_heading is not None else len(text)
+    eq_spans = _display_equations(text, lines, role, body_end)
+    eq_spans += _plain_equations(lines, role)
+    hard_wrapped, paras = _paragraphs(lines, role)
+    title = _title(paras, lines)
+    section_of = functools.partial(_section_of, _sections(paras, lines), title)
+    sentences = [
+        s for p in paras if p.kind == "prose" for s in _sentences(text, p, lines, section_of)
+    ]
+    equations = _equations(text, eq_spans, section_of)
+    _set_occurrences(text, [*equations, *references, *sentences])
+    _keep_listed_cites(sentences, references)
+    return Analysis(
+        title=title,
+        equations=equations,
+        references=references,
+        sentences=sentences,
+        hard_wrapped=hard_wrapped,
+    )
+
+
+# ---- lines
+
+
+def _source_lines(text: str) -> list[Line]:
+    """The lines of the text; a byte order mark is not part of the first line."""
+    lines = split_lines(text)
+    if lines and lines[0].text.startswith("\ufeff"):
+        lines[0] = Line(lines[0].start + 1, lines[0].end, lines[0].text[1:])
+    return lines
+
+
+def _code_roles(lines: list[Line]) -> list[str]:
+    """The first role of each line: ``code`` in fenced code blocks, else ``body``."""
+    role = ["body"] * len(lines)
     fence = False
     for i, ln in enumerate(lines):
         if ln.text.lstrip().startswith("```"):
@@ -446,264 +497,118 @@ def analyze(text: str) -> Analysis:
             fence = not fence
         elif fence:
             role[i] = "code"
+    return role
 
-    # reference section: the last heading with entries under it
-    references: list[FoundReference] = []
-    ref_heading = None
+
+def _line_at(lines: list[Line], offset: int) -> int:
+    """The index of the line that holds a text offset."""
+    lo, hi = 0, len(lines) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if lines[mid].start <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _indent(ln: Line) -> int:
+    return len(ln.text) - len(ln.text.lstrip())
+
+
+# ---- references
+
+
+def _reference_section(
+    text: str, lines: list[Line], role: list[str]
+) -> tuple[list[FoundReference], int | None]:
+    """The reference list under the last heading with entries under it, and that heading's index.
+
+    The list's lines get the role ``reference``, the lines after it ``back``.
+    """
+    n = len(lines)
     for i in range(n - 1, -1, -1):
         if role[i] == "body" and REF_HEADING_RE.match(lines[i].text):
             refs, last = parse_references(text, lines, i)
             if refs:
-                references, ref_heading = refs, i
                 for j in range(i, n):
                     role[j] = "reference" if j <= last else "back"
-                break
+                return refs, i
+    return [], None
 
-    def line_of(offset: int) -> int:
-        lo, hi = 0, n - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if lines[mid].start <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
 
-    # display equations (LaTeX)
-    eq_spans: list[tuple[int, int, str | None, str | None]] = []
-    body_end = lines[ref_heading].start if ref_heading is not None else len(text)
+# ---- equations
+
+
+def _display_inner(m: re.Match[str]) -> str:
+    """The LaTeX inside a ``$$...$$``, ``\\[...\\]`` or environment match."""
+    if m.group("a") is not None:
+        return m.group("a")
+    if m.group("b") is not None:
+        return m.group("b")
+    return m.group("c")
+
+
+def _display_equations(
+    text: str, lines: list[Line], role: list[str], body_end: int
+) -> list[_EqSpan]:
+    """LaTeX display equations before `body_end`; lines one has to itself become ``equation``."""
+    spans: list[_EqSpan] = []
     for m in DISPLAY_RE.finditer(text, 0, body_end):
-        inner = (
-            m.group("a")
-            if m.group("a") is not None
-            else (m.group("b") if m.group("b") is not None else m.group("c"))
-        )
-        latex, label = latex_and_label(inner)
-        eq_spans.append((m.start(), m.end(), latex, label))
-        first, last = line_of(m.start()), line_of(m.end() - 1)
+        latex, label = latex_and_label(_display_inner(m))
+        spans.append((m.start(), m.end(), latex, label))
+        first, last = _line_at(lines, m.start()), _line_at(lines, m.end() - 1)
         outside = text[lines[first].start : m.start()] + text[m.end() : lines[last].end]
         if not re.search(r"[A-Za-z]{2,}", outside):  # the equation has its lines to itself
             for j in range(first, last + 1):
                 if role[j] == "body":
                     role[j] = "equation"
+    return spans
 
-    # plain-text numbered equations: a formula line ending in (N), or a line that is only (N)
+
+def _plain_equations(lines: list[Line], role: list[str]) -> list[_EqSpan]:
+    """Plain-text numbered equations: a formula line ending in (N), or a line that is only (N).
+
+    Their lines (and the formula line above a bare (N)) become ``equation``.
+    """
+    spans: list[_EqSpan] = []
     for i, ln in enumerate(lines):
         if role[i] != "body":
             continue
         m = PLAIN_LABEL_RE.match(ln.text)
         if not m or not _is_formula(m.group("body").strip()):
             continue
-        start = ln.start + (len(ln.text) - len(ln.text.lstrip()))
+        start = ln.start + _indent(ln)
         if not m.group("body").strip():
-            # the formula is on the line(s) above; take the nearest non-blank line if it is not prose
-            k = i - 1
-            while k >= 0 and lines[k].blank and i - k <= 3:
-                k -= 1
-            if k >= 0 and role[k] == "body" and not lines[k].blank:
-                prev = lines[k].text.strip()
-                if (
-                    len(prev) <= 80
-                    and not prev.endswith((".", "?", "!"))
-                    and (sum(c in MATH_CHARS for c in prev) or len(prev.split()) <= 6)
-                ):
-                    start = lines[k].start + (len(lines[k].text) - len(lines[k].text.lstrip()))
-                    role[k] = "equation"
+            k = _formula_above(lines, role, i)
+            if k is not None:
+                start = lines[k].start + _indent(lines[k])
+                role[k] = "equation"
         role[i] = "equation"
-        eq_spans.append((start, ln.end, None, m.group("label")))
+        spans.append((start, ln.end, None, m.group("label")))
+    return spans
 
-    # paragraphs of the body
-    body_lines = [ln for i, ln in enumerate(lines) if role[i] == "body" and not ln.blank]
-    width = _percentile([len(ln.text.rstrip()) for ln in body_lines], 0.9)
-    hard_wrapped = 30 <= width <= 200 and len(body_lines) >= 10
-    short = 0.7 * width if hard_wrapped else float("inf")
 
-    paras: list[Para] = []
-    cur: list[int] = []
+def _formula_above(lines: list[Line], role: list[str], i: int) -> int | None:
+    """For a line that is only (N): the nearest non-blank line above, if it is a formula."""
+    k = i - 1
+    while k >= 0 and lines[k].blank and i - k <= 3:
+        k -= 1
+    if k < 0 or role[k] != "body" or lines[k].blank:
+        return None
+    prev = lines[k].text.strip()
+    if (
+        len(prev) <= 80
+        and not prev.endswith((".", "?", "!"))
+        and (sum(c in MATH_CHARS for c in prev) or len(prev.split()) <= 6)
+    ):
+        return k
+    return None
 
-    def close() -> None:
-        if cur:
-            paras.append(Para(list(cur), "prose", " ".join(lines[j].text.strip() for j in cur)))
-            cur.clear()
 
-    for i, ln in enumerate(lines):
-        if role[i] != "body" or ln.blank:
-            close()
-            continue
-        t = ln.text
-        starts_block = (
-            bool(re.match(r"^\s*(?:#{1,6}\s|[-*+•]\s|\|)", t)) or CAPTION_RE.match(t) is not None
-        )
-        if cur and not starts_block and hard_wrapped:
-            # a heading right after a sentence that happened to fill its last line
-            prev = lines[cur[-1]].text.rstrip()
-            tt = t.strip()
-            if (
-                prev.endswith((".", "!", "?"))
-                and len(tt) < short
-                and len(tt.split()) <= 8
-                and re.match(r"^(?:\d+(?:\.\d+)*\.?\s+)?[A-Z]", tt)
-                and not tt.endswith(tuple(TERMINAL) + (",",))
-                and i + 1 < n
-                and not lines[i + 1].blank
-                and re.match(r"^\s*[A-Z\d]", lines[i + 1].text)
-            ):
-                starts_block = True
-        if cur and starts_block:
-            close()
-        cur.append(i)
-        if re.match(r"^\s*#{1,6}\s", t) or len(t.rstrip()) < short:
-            close()
-    close()
-
-    # classify
-    for p in paras:
-        first = lines[p.lines[0]].text
-        t = p.text.strip()
-        if CAPTION_RE.match(first):
-            p.kind = "caption"
-        elif FRONT_MATTER_RE.match(first) or first.lstrip().startswith("|"):
-            p.kind = "skip"
-        elif re.match(r"^\s*#{1,6}\s", first):
-            p.kind = "heading"
-        elif len(re.findall(r"[A-Za-z]", t)) < 3:
-            p.kind = "skip"
-        elif (
-            len(p.lines) == 1
-            and len(t) <= 150
-            and not t[:1].islower()
-            and not t.endswith((",", "-"))
-            and not re.search(
-                r"(?i)\b(?:is|are|was|were|be|of|the|a|an|and|or|by|as|to|with|that|which|in|on|for|from|at)$",
-                t,
-            )
-            and not (p.lines[0] + 1 < n and role[p.lines[0] + 1] == "equation")
-            and (not t.endswith(tuple(TERMINAL)) or (t.endswith(":") and len(t.split()) <= 4))
-        ):
-            p.kind = "heading"
-        elif len(p.lines) == 1 and re.fullmatch(r"(\*\*|__).+\1", t):
-            p.kind = "heading"
-
-    # a paragraph cut by a page break ("phenom-" / "ena at ...") continues in the next one
-    merged: list[Para] = []
-    for p in paras:
-        if (
-            merged
-            and p.kind == "prose"
-            and merged[-1].kind == "prose"
-            and p.text[:1].islower()
-            and not merged[-1].text.rstrip().endswith(tuple(".!?:;"))
-            and all(lines[j].blank for j in range(merged[-1].lines[-1] + 1, p.lines[0]))
-        ):
-            merged[-1].lines += p.lines
-            merged[-1].text += " " + p.text
-        else:
-            merged.append(p)
-    paras = merged
-
-    # sections: a heading followed by prose (or a known section name)
-    section_at: list[tuple[int, str]] = []  # (offset, section title)
-    for k, p in enumerate(paras):
-        if p.kind != "heading":
-            continue
-        title = _heading_text(p.text)
-        nxt = next((q for q in paras[k + 1 :] if q.kind != "skip" and q.kind != "caption"), None)
-        if (
-            len(re.findall(r"\b[A-Z]\.\s", title)) >= 2 or len(title.split()) > 16
-        ):  # a list of names, or a stray line
-            continue
-        if (
-            KNOWN_SECTIONS.match(title)
-            or re.match(r"^\s*#{1,6}\s", lines[p.lines[0]].text)
-            or (nxt is not None and nxt.kind == "prose")
-        ):
-            if (
-                nxt is not None
-                and nxt.kind == "heading"
-                and not KNOWN_SECTIONS.match(title)
-                and not re.match(r"^\s*#", lines[p.lines[0]].text)
-            ):
-                continue
-            section_at.append((lines[p.lines[0]].start, title))
-
-    # title: a markdown H1, else the longest heading-like line before the first prose paragraph
-    title = None
-    for p in paras:
-        if re.match(r"^\s*#\s", lines[p.lines[0]].text):
-            title = _heading_text(p.text)
-            break
-    if title is None:
-        cands = []
-        for p in paras:
-            if p.kind == "prose":
-                break
-            t = _heading_text(p.text)
-            if (
-                p.kind == "heading"
-                and not KNOWN_SECTIONS.match(t)
-                and not re.search(
-                    r"(?i)@|e-?mail|universit|department|institut|laborator|college|school of|\bfaculty\b",
-                    t,
-                )
-            ):
-                cands.append(t)
-        if cands:
-            title = max(cands, key=len)
-
-    def section_of(offset: int) -> str | None:
-        sec = None
-        for off, head in section_at:
-            if off <= offset:
-                sec = head
-            else:
-                break
-        return (
-            None if sec is not None and sec == title else sec
-        )  # text under the title has no section yet
-
-    # sentences
-    sentences: list[FoundSentence] = []
-    for p in paras:
-        if p.kind != "prose":
-            continue
-        # joined text with a map back to offsets in `text`
-        chars: list[str] = []
-        offs: list[int] = []
-        for idx, j in enumerate(p.lines):
-            ln = lines[j]
-            t = ln.text
-            s0 = len(t) - len(t.lstrip())
-            if idx == 0:
-                mm = LIST_MARKER_RE.match(t)
-                if mm:
-                    s0 = mm.end()
-            seg = t[s0:].rstrip()
-            if chars:
-                chars.append(" ")
-                offs.append(ln.start + s0 - 1)
-            for c_i, ch in enumerate(seg):
-                chars.append(ch)
-                offs.append(ln.start + s0 + c_i)
-        joined = "".join(chars)
-        for a, b in _segment(joined):
-            start, end = offs[a], offs[b - 1] + 1
-            raw = text[start:end]
-            quote = normalize(raw)
-            words = re.findall(r"[A-Za-z]{2,}", quote)
-            if len(words) < 4 or len(quote) < 20 or not re.search(r"[a-z]", quote):
-                continue
-            sentences.append(
-                FoundSentence(
-                    start=start,
-                    end=end,
-                    quote=quote,
-                    statement=_statement(raw),
-                    section=section_of(start),
-                    cites=citation_labels(quote),
-                )
-            )
-
-    equations = [
+def _equations(text: str, spans: list[_EqSpan], section_of: Any) -> list[FoundEquation]:
+    """The equations in text order."""
+    return [
         FoundEquation(
             start=s,
             end=e,
@@ -712,24 +617,257 @@ def analyze(text: str) -> Analysis:
             latex=latex,
             section=section_of(s),
         )
-        for s, e, latex, label in sorted(eq_spans, key=lambda x: x[0])
+        for s, e, latex, label in sorted(spans, key=lambda x: x[0])
     ]
 
-    # occurrences: a quote found more than once says which one it is
+
+# ---- paragraphs
+
+
+def _paragraphs(lines: list[Line], role: list[str]) -> tuple[bool, list[Para]]:
+    """Whether the body is hard-wrapped, and its paragraphs, classified.
+
+    A paragraph cut by a page break ("phenom-" / "ena at ...") is joined to the one before.
+    """
+    body_lines = [ln for i, ln in enumerate(lines) if role[i] == "body" and not ln.blank]
+    width = _percentile([len(ln.text.rstrip()) for ln in body_lines], 0.9)
+    hard_wrapped = 30 <= width <= 200 and len(body_lines) >= 10
+    short = 0.7 * width if hard_wrapped else float("inf")
+    paras = _group_lines(lines, role, hard_wrapped, short)
+    for p in paras:
+        p.kind = _paragraph_kind(p, lines, role)
+    merged: list[Para] = []
+    for p in paras:
+        if merged and _continues(merged[-1], p, lines):
+            merged[-1].lines += p.lines
+            merged[-1].text += " " + p.text
+        else:
+            merged.append(p)
+    return hard_wrapped, merged
+
+
+def _group_lines(
+    lines: list[Line], role: list[str], hard_wrapped: bool, short: float
+) -> list[Para]:
+    """Body lines grouped into paragraphs (all of kind ``prose`` until classified).
+
+    A paragraph ends at a blank line, before a line that starts a block, and after a heading
+    or a line shorter than `short` (in hard-wrapped text, a line that does not reach the
+    usual width ends its paragraph).
+    """
+    paras: list[Para] = []
+    cur: list[int] = []
+    for i, ln in enumerate(lines):
+        if role[i] != "body" or ln.blank:
+            _close_paragraph(paras, cur, lines)
+            continue
+        t = ln.text
+        starts_block = _starts_block(t)
+        if cur and not starts_block and hard_wrapped:
+            starts_block = _heading_after_sentence(lines, cur[-1], i, short)
+        if cur and starts_block:
+            _close_paragraph(paras, cur, lines)
+        cur.append(i)
+        if _MD_HEADING_RE.match(t) or len(t.rstrip()) < short:
+            _close_paragraph(paras, cur, lines)
+    _close_paragraph(paras, cur, lines)
+    return paras
+
+
+def _close_paragraph(paras: list[Para], cur: list[int], lines: list[Line]) -> None:
+    """Append the lines collected in `cur` (if any) as a paragraph, and empty `cur`."""
+    if cur:
+        paras.append(Para(list(cur), "prose", " ".join(lines[j].text.strip() for j in cur)))
+        cur.clear()
+
+
+def _starts_block(t: str) -> bool:
+    """A Markdown heading, a list item, a table row or a caption starts a new paragraph."""
+    return bool(re.match(r"^\s*(?:#{1,6}\s|[-*+•]\s|\|)", t)) or CAPTION_RE.match(t) is not None
+
+
+def _heading_after_sentence(lines: list[Line], prev: int, i: int, short: float) -> bool:
+    """Line i is a heading right after a sentence that happened to fill its last line (prev)."""
+    before = lines[prev].text.rstrip()
+    tt = lines[i].text.strip()
+    return bool(
+        before.endswith((".", "!", "?"))
+        and len(tt) < short
+        and len(tt.split()) <= 8
+        and re.match(r"^(?:\d+(?:\.\d+)*\.?\s+)?[A-Z]", tt)
+        and not tt.endswith(tuple(TERMINAL) + (",",))
+        and i + 1 < len(lines)
+        and not lines[i + 1].blank
+        and re.match(r"^\s*[A-Z\d]", lines[i + 1].text)
+    )
+
+
+def _paragraph_kind(p: Para, lines: list[Line], role: list[str]) -> str:
+    """caption, skip (front matter, tables, stray symbols), heading, or the kind it has."""
+    first = lines[p.lines[0]].text
+    t = p.text.strip()
+    if CAPTION_RE.match(first):
+        return "caption"
+    if FRONT_MATTER_RE.match(first) or first.lstrip().startswith("|"):
+        return "skip"
+    if _MD_HEADING_RE.match(first):
+        return "heading"
+    if len(re.findall(r"[A-Za-z]", t)) < 3:
+        return "skip"
+    if _reads_as_heading(p, t, role):
+        return "heading"
+    if len(p.lines) == 1 and re.fullmatch(r"(\*\*|__).+\1", t):
+        return "heading"
+    return p.kind
+
+
+def _reads_as_heading(p: Para, t: str, role: list[str]) -> bool:
+    """A short single line that does not end mid-sentence and does not introduce an equation."""
+    return (
+        len(p.lines) == 1
+        and len(t) <= 150
+        and not t[:1].islower()
+        and not t.endswith((",", "-"))
+        and not _HEADING_END_RE.search(t)
+        and not (p.lines[0] + 1 < len(role) and role[p.lines[0] + 1] == "equation")
+        and (not t.endswith(tuple(TERMINAL)) or (t.endswith(":") and len(t.split()) <= 4))
+    )
+
+
+def _continues(prev: Para, p: Para, lines: list[Line]) -> bool:
+    """Prose paragraph p continues prev across a page break (only blank lines between)."""
+    return (
+        p.kind == "prose"
+        and prev.kind == "prose"
+        and p.text[:1].islower()
+        and not prev.text.rstrip().endswith(tuple(".!?:;"))
+        and all(lines[j].blank for j in range(prev.lines[-1] + 1, p.lines[0]))
+    )
+
+
+# ---- title and sections
+
+
+def _title(paras: list[Para], lines: list[Line]) -> str | None:
+    """A Markdown H1, else the longest heading-like line before the first prose paragraph."""
+    for p in paras:
+        if re.match(r"^\s*#\s", lines[p.lines[0]].text):
+            return _heading_text(p.text)
+    cands = []
+    for p in paras:
+        if p.kind == "prose":
+            break
+        t = _heading_text(p.text)
+        if p.kind == "heading" and not KNOWN_SECTIONS.match(t) and not _AFFILIATION_RE.search(t):
+            cands.append(t)
+    return max(cands, key=len) if cands else None
+
+
+def _sections(paras: list[Para], lines: list[Line]) -> list[tuple[int, str]]:
+    """(offset, title) of each heading that opens a section, in text order."""
+    out = []
+    for k, p in enumerate(paras):
+        if p.kind == "heading":
+            title = _section_title(paras, k, lines)
+            if title is not None:
+                out.append((lines[p.lines[0]].start, title))
+    return out
+
+
+def _section_title(paras: list[Para], k: int, lines: list[Line]) -> str | None:
+    """The title of the section heading paras[k] opens, or None when it opens none.
+
+    A heading opens a section when it is a known section name, a Markdown heading or followed
+    by prose; not when it is a list of names or a stray long line, nor when another heading
+    follows it (unless it is a known section name or a Markdown heading).
+    """
+    p = paras[k]
+    title = _heading_text(p.text)
+    if len(re.findall(r"\b[A-Z]\.\s", title)) >= 2 or len(title.split()) > 16:
+        return None
+    first = lines[p.lines[0]].text
+    known = KNOWN_SECTIONS.match(title)
+    nxt = next((q for q in paras[k + 1 :] if q.kind not in ("skip", "caption")), None)
+    if not (known or _MD_HEADING_RE.match(first) or (nxt is not None and nxt.kind == "prose")):
+        return None
+    if nxt is not None and nxt.kind == "heading" and not known and not re.match(r"^\s*#", first):
+        return None
+    return title
+
+
+def _section_of(section_at: list[tuple[int, str]], title: str | None, offset: int) -> str | None:
+    """The section a text offset is in; text under the title has no section yet."""
+    sec = None
+    for off, head in section_at:
+        if off <= offset:
+            sec = head
+        else:
+            break
+    return None if sec is not None and sec == title else sec
+
+
+# ---- claim sentences and citations
+
+
+def _sentences(text: str, p: Para, lines: list[Line], section_of: Any) -> list[FoundSentence]:
+    """The candidate claim sentences of a prose paragraph (at least 4 words, 20 characters)."""
+    joined, offs = _joined(p, lines)
+    out = []
+    for a, b in _segment(joined):
+        start, end = offs[a], offs[b - 1] + 1
+        raw = text[start:end]
+        quote = normalize(raw)
+        words = re.findall(r"[A-Za-z]{2,}", quote)
+        if len(words) < 4 or len(quote) < 20 or not re.search(r"[a-z]", quote):
+            continue
+        out.append(
+            FoundSentence(
+                start=start,
+                end=end,
+                quote=quote,
+                statement=_statement(raw),
+                section=section_of(start),
+                cites=citation_labels(quote),
+            )
+        )
+    return out
+
+
+def _joined(p: Para, lines: list[Line]) -> tuple[str, list[int]]:
+    """A paragraph's lines joined with single spaces (without a leading list marker), and the
+    offset in the text of each of its characters."""
+    chars: list[str] = []
+    offs: list[int] = []
+    for idx, j in enumerate(p.lines):
+        ln = lines[j]
+        t = ln.text
+        s0 = _indent(ln)
+        if idx == 0:
+            mm = LIST_MARKER_RE.match(t)
+            if mm:
+                s0 = mm.end()
+        seg = t[s0:].rstrip()
+        if chars:
+            chars.append(" ")
+            offs.append(ln.start + s0 - 1)
+        for c_i, ch in enumerate(seg):
+            chars.append(ch)
+            offs.append(ln.start + s0 + c_i)
+    return "".join(chars), offs
+
+
+def _set_occurrences(text: str, records: list[Any]) -> None:
+    """A quote found more than once in the text says which one it is."""
     source = SourceText(text)
-    for rec in [*equations, *references, *sentences]:
+    for rec in records:
         hits = source.find_all(rec.quote)
         if len(hits) > 1:
             starts = [h[0] for h in hits]
             rec.occurrence = starts.index(rec.start) + 1 if rec.start in starts else None
-    # cites: only labels the reference list has
+
+
+def _keep_listed_cites(sentences: list[FoundSentence], references: list[FoundReference]) -> None:
+    """Cites keep only the labels the reference list has."""
     labels = {r.label for r in references}
     for s in sentences:
         s.cites = [c for c in s.cites if c in labels]
-    return Analysis(
-        title=title,
-        equations=equations,
-        references=references,
-        sentences=sentences,
-        hard_wrapped=hard_wrapped,
-    )

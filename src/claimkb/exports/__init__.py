@@ -30,7 +30,8 @@ def connect_ro(db: Path) -> sqlite3.Connection:
     missing = {"documents", "claims", "bibliography", "evidence", "evidence_statuses"} - tables
     if missing:
         raise ExportError(
-            f"{db} is not a claimkb database (no table {', '.join(sorted(missing))}): rebuild it with `claimkb build`"
+            f"{db} is not a claimkb database (no table {', '.join(sorted(missing))}): rebuild it "
+            "with `claimkb build`"
         )
     return conn
 

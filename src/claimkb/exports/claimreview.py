@@ -128,7 +128,8 @@ def claimreviews(
         doc_works[doc_id] = w
     evidence: dict[str, list[dict[str, Any]]] = {}
     for e in conn.execute(
-        "select * from evidence where claim_id is not null and cites_bibliography_id is null order by id"
+        "select * from evidence where claim_id is not null and cites_bibliography_id is null "
+        "order by id"
     ):
         if e["doi"] or e["isbn"] or e["arxiv_id"] or e["url"]:
             evidence.setdefault(e["claim_id"], []).append(_work(e))

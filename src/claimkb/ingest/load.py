@@ -24,6 +24,7 @@ from ..model import VOCABULARIES, Document, Evidence, Vocabulary
 from ..problems import Problem, display_path
 from .anchor import Anchor, AnchorError, SourceText
 from .mathml import MathError, to_mathml
+from .richtext import raw_latex, render
 from .yamlfile import MAX_BYTES, YamlFile, YamlSyntaxError
 
 RECORD_KINDS = ("claims", "equations", "bibliography")
@@ -48,6 +49,9 @@ class LoadedDocument:
     evidence: list[tuple[str, str, Evidence]] = field(default_factory=list)
     #: top-level evidence items about records outside the document: (index, about)
     foreign_evidence: list[tuple[int, str]] = field(default_factory=list)
+    #: rendered text: "<record id>/statement", "<record id>/rationale", "evidence/<n>" (the
+    #: n-th item of `evidence`), "document/assessment", "document/metadata_notes" -> HTML
+    html: dict[str, str | None] = field(default_factory=dict)
     yaml: YamlFile | None = field(default=None, repr=False)  # for line look-ups; not pickled
 
 
@@ -542,7 +546,55 @@ def parse_document(
     labels, label_problems = _labels(doc, yf, file)
     problems += label_problems + _records(ld, labels, yf, file)
     problems += _top_level_evidence(ld, labels, yf, file)
+    problems += _rich_text(ld, yf, file)
     return ld, problems
+
+
+def _texts(ld: LoadedDocument) -> list[tuple[str, str | None, bool, tuple[Any, ...]]]:
+    """Every text a page shows: (key in ld.html, text, inline, YAML path)."""
+    d = ld.doc
+    out: list[tuple[str, str | None, bool, tuple[Any, ...]]] = []
+    if d.assessment is not None:
+        out.append(("document/assessment", d.assessment.summary, False, ("assessment", "summary")))
+    out.append(("document/metadata_notes", d.metadata_notes, False, ("metadata_notes",)))
+    for kind in RECORD_KINDS:
+        for i, rec in enumerate(getattr(d, kind)):
+            if kind == "claims":
+                out.append((f"{rec.id}/statement", rec.statement, True, (kind, i, "statement")))
+            out.append((f"{rec.id}/rationale", rec.rationale, False, (kind, i, "rationale")))
+    where = _evidence_paths(d)
+    for n, (_kind, _about, ev) in enumerate(ld.evidence):
+        out.append((f"evidence/{n}", ev.note, False, where.get(id(ev), ()) + ("note",)))
+    return out
+
+
+def _evidence_paths(d: Document) -> dict[int, tuple[Any, ...]]:
+    paths: dict[int, tuple[Any, ...]] = {}
+    for kind in RECORD_KINDS:
+        for i, rec in enumerate(getattr(d, kind)):
+            for j, ev in enumerate(rec.evidence):
+                paths[id(ev)] = (kind, i, "evidence", j)
+    for j, ev in enumerate(d.evidence):
+        paths[id(ev)] = ("evidence", j)
+    return paths
+
+
+def _rich_text(ld: LoadedDocument, yf: YamlFile, file: str) -> list[Problem]:
+    """Render every text to HTML (Markdown, $...$ math); LaTeX outside $...$ is an error."""
+    problems = []
+    for key, text, inline, path in _texts(ld):
+        raw = raw_latex(text)
+        if raw:
+            problems.append(Problem(file, yf.line(path),
+                                    f"{' '.join(raw)} written outside $...$: a page would show the "
+                                    "LaTeX as it is", "write the formula between dollar signs, "
+                                    "e.g. $\\hbar^2/m_e$ (a dollar sign itself is \\$)"))
+        try:
+            ld.html[key] = render(text, inline=inline)
+        except MathError as e:
+            problems.append(Problem(file, yf.line(path), f"a formula cannot be rendered: {e}",
+                                    "use standard LaTeX macros between $...$; see docs/curation.md"))
+    return problems
 
 
 def line_of(ld: Any, path: tuple[Any, ...]) -> int | None:

@@ -20,7 +20,7 @@ import re
 from html import unescape
 from xml.etree import ElementTree as ET
 
-__all__ = ["MathError", "to_mathml", "normalise_latex"]
+__all__ = ["MathError", "to_mathml", "normalise_latex", "sanitise"]
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 
@@ -155,14 +155,57 @@ _ARITY = {
 }
 
 
+#: what a stored equation may contain (the build refuses anything else, and nh3 removes
+#: anything else again): presentation MathML, no links, no styles, no event handlers
+ALLOWED_ELEMENTS = frozenset(
+    """math mrow mi mn mo ms mtext mspace msub msup msubsup mfrac msqrt mroot mstyle mpadded
+    mphantom menclose munder mover munderover mtable mtr mtd merror""".split()
+)
+ALLOWED_ATTRIBUTES = frozenset(
+    """xmlns display mathvariant stretchy fence separator lspace rspace accent accentunder
+    linethickness columnalign rowalign columnspacing rowspacing width height depth scriptlevel
+    displaystyle minsize maxsize movablelimits form notation largeop symmetric
+    alttext""".split()
+)
+
+
+def sanitise(mathml: str) -> str:
+    """The MathML with every element and attribute outside the allowlists removed (nh3)."""
+    import nh3
+
+    return nh3.clean(
+        mathml,
+        tags=set(ALLOWED_ELEMENTS),
+        attributes={t: set(ALLOWED_ATTRIBUTES) for t in ALLOWED_ELEMENTS},
+        clean_content_tags={"script", "style"},
+        link_rel=None,
+        strip_comments=True,
+    )
+
+
+def _refused(root: ET.Element) -> list[str]:
+    """Elements and attributes the allowlists refuse, e.g. an href from \\href."""
+    out = []
+    for el in root.iter():
+        tag = el.tag.rsplit("}", 1)[-1]
+        if tag not in ALLOWED_ELEMENTS:
+            out.append(f"<{tag}>")
+        out += [f"{tag} {a}=" for a in el.attrib if a.rsplit("}", 1)[-1] not in ALLOWED_ATTRIBUTES]
+    return out
+
+
 def _problems(mathml: str) -> tuple[list[str], list[str]]:
     """(unknown macros, structural problems) in latex2mathml's output."""
     try:
         root = ET.fromstring(mathml)
-    except ET.ParseError as e:  # pragma: no cover - latex2mathml emits XML
-        raise MathError(f"latex2mathml produced invalid XML: {e}") from e
+    except ET.ParseError as e:  # raw markup in \text{...}, for instance
+        raise MathError(f"the LaTeX gives invalid MathML ({e}): no markup inside \\text") from e
     unknown: list[str] = []
     broken: list[str] = []
+    refused = _refused(root)
+    if refused:
+        raise MathError(f"{', '.join(dict.fromkeys(refused))} not allowed in an equation "
+                        "(no links, classes, colours or markup)")
     for el in root.iter():
         tag = el.tag.rsplit("}", 1)[-1]
         if tag in {"mi", "mo", "mn", "mtext"} and el.text:
@@ -193,4 +236,4 @@ def to_mathml(latex: str, display: bool = True) -> str:
         )
     if broken:
         raise MathError(f"missing argument in {latex!r}: {'; '.join(dict.fromkeys(broken))}")
-    return _stretch_arrows(out)
+    return sanitise(_stretch_arrows(out))
