@@ -26,6 +26,7 @@ import json
 import random
 import shutil
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..model import NEEDS_EVIDENCE, VOCABULARIES
@@ -101,23 +102,10 @@ def document_files(
     did = f"syn{doc_no:07d}"
     n_bib = 3 + doc_no % 4
     n_eq = 2 + doc_no % 3
+    first_no = doc_no * claims_per_doc  # the corpus-wide number of its first claim
 
     # ---- source text: title, body sentences (one per claim, plus filler), equations, references
-    body: list[str] = []
-    quotes: list[tuple[str, int | None]] = []  # per claim
-    repeated = "as shown in the figure"  # occurs twice in every document: needs occurrence
-    for i in range(n_claims):
-        global_no = doc_no * claims_per_doc + i
-        extra = f" ({RARE_TERM} regime)" if global_no % rare_every == 0 else ""
-        s = _sentence(rng, f"{did}-{i}", extra)
-        body.append(s)
-        if i % 3 == 0:  # filler text nobody quotes
-            body.append(_sentence(rng, f"{did}-f{i}"))
-        quotes.append((s, None))
-    body.insert(len(body) // 3, f"This trend is clear {repeated}.")
-    body.insert(2 * len(body) // 3, f"The same holds {repeated}.")
-    if n_claims >= 2:
-        quotes[-1] = (repeated, 2)
+    body, quotes = _body(did, n_claims, rng, first_no=first_no, rare_every=rare_every)
     eq_lines = [
         f"E_{k} = m_{k} c^2 + \\hbar \\omega_{{{did}-{k}}}   ({k + 1})" for k in range(n_eq)
     ]
@@ -158,54 +146,128 @@ def document_files(
     ]
     labels = [str(k + 1) for k in range(n_bib)]
     for i, (quote, occ) in enumerate(quotes):
-        global_no = doc_no * claims_per_doc + i
-        status = _STATUSES[global_no % len(_STATUSES)]
-        cid = f"{did}-c{i:04d}"
-        stmt_word = COMMON_TERM if global_no % 5 else "power"
-        statement = f"In {did} claim {i}, the {stmt_word} of the system follows the stated trend."
-        if global_no % rare_every == 0:
-            statement += f" It concerns the {RARE_TERM} regime."
-        y += [
-            f"  - id: {cid}",
-            f"    quote: {_q(quote)}",
+        claim = _Claim(did, doc_no, i, first_no + i, quote, occ)
+        y += _claim_lines(claim, rng, labels[i % n_bib], rare_every=rare_every)
+    y += _equation_lines(did, eq_lines)
+    y += _bibliography_lines(did, doc_no, refs, labels)
+    # evidence written apart from its record
+    y += [
+        "evidence:",
+        f"  - about: {did}-eq00",
+        "    stance: supports",
+        f"    bibliography: {_q(labels[0])}",
+        "    note: Synthetic document-level evidence.",
+    ]
+    return did, "\n".join(y) + "\n", text
+
+
+def _body(
+    did: str, n_claims: int, rng: random.Random, *, first_no: int, rare_every: int
+) -> tuple[list[str], list[tuple[str, int | None]]]:
+    """The body sentences, and per claim its quote and occurrence.
+
+    One sentence per claim, a filler sentence nobody quotes after every third, and a phrase
+    that occurs twice in every document (the last claim quotes its second occurrence).
+    """
+    body: list[str] = []
+    quotes: list[tuple[str, int | None]] = []
+    repeated = "as shown in the figure"
+    for i in range(n_claims):
+        extra = f" ({RARE_TERM} regime)" if (first_no + i) % rare_every == 0 else ""
+        s = _sentence(rng, f"{did}-{i}", extra)
+        body.append(s)
+        if i % 3 == 0:
+            body.append(_sentence(rng, f"{did}-f{i}"))
+        quotes.append((s, None))
+    body.insert(len(body) // 3, f"This trend is clear {repeated}.")
+    body.insert(2 * len(body) // 3, f"The same holds {repeated}.")
+    if n_claims >= 2:
+        quotes[-1] = (repeated, 2)
+    return body, quotes
+
+
+@dataclass
+class _Claim:
+    did: str  # the document's id
+    doc_no: int
+    i: int  # its number in the document
+    global_no: int  # its number in the corpus
+    quote: str
+    occurrence: int | None
+
+    @property
+    def id(self) -> str:
+        return f"{self.did}-c{self.i:04d}"
+
+
+def _claim_lines(claim: _Claim, rng: random.Random, label: str, *, rare_every: int) -> list[str]:
+    """The YAML lines of one claim; `label` is the bibliography label it may cite."""
+    g = claim.global_no
+    status = _STATUSES[g % len(_STATUSES)]
+    stmt_word = COMMON_TERM if g % 5 else "power"
+    statement = (
+        f"In {claim.did} claim {claim.i}, the {stmt_word} of the system follows the stated trend."
+    )
+    if g % rare_every == 0:
+        statement += f" It concerns the {RARE_TERM} regime."
+    y = [
+        f"  - id: {claim.id}",
+        f"    quote: {_q(claim.quote)}",
+    ]
+    if claim.occurrence is not None:
+        y.append(f"    occurrence: {claim.occurrence}")
+    y += [
+        f"    statement: {_q(statement)}",
+        "    section: Abstract",
+        f"    claim_type: {_q(_CLAIM_TYPES[g % len(_CLAIM_TYPES)])}",
+        f"    voice: {_q(_VOICES[g % len(_VOICES)])}",
+        f"    status: {_q(status)}",
+    ]
+    if status != "not assessed":
+        y.append(f"    confidence: {0.5 + (g % 5) / 10}")
+        rationale = f"Synthetic rationale: the {rng.choice(_WORDS)} argument is {status}."
+        y.append(f"    rationale: {_q(rationale)}")
+    if g % 4 == 0:
+        y.append(f"    cites: [{_q(label)}]")
+    if status in NEEDS_EVIDENCE:
+        y += _claim_evidence_lines(claim, label)
+    if claim.i > 0 and g % 10 == 0:
+        y += _claim_link_lines(claim)
+    return y
+
+
+def _claim_evidence_lines(claim: _Claim, label: str) -> list[str]:
+    """An external work with a 10.5555 DOI (odd claims) or a bibliography entry (even ones)."""
+    if claim.global_no % 2:
+        return [
+            "    evidence:",
+            "      - stance: supports",
+            "        work:",
+            f"          title: {_q('Synthetic evidence work ' + str(claim.global_no))}",
+            f"          doi: 10.5555/synth.{claim.global_no}",
+            f"        note: {_q('Synthetic note for ' + claim.id + '.')}",
         ]
-        if occ is not None:
-            y.append(f"    occurrence: {occ}")
-        y += [
-            f"    statement: {_q(statement)}",
-            "    section: Abstract",
-            f"    claim_type: {_q(_CLAIM_TYPES[global_no % len(_CLAIM_TYPES)])}",
-            f"    voice: {_q(_VOICES[global_no % len(_VOICES)])}",
-            f"    status: {_q(status)}",
-        ]
-        if status != "not assessed":
-            y.append(f"    confidence: {0.5 + (global_no % 5) / 10}")
-            rationale = f"Synthetic rationale: the {rng.choice(_WORDS)} argument is {status}."
-            y.append(f"    rationale: {_q(rationale)}")
-        if global_no % 4 == 0:
-            y.append(f"    cites: [{_q(labels[i % n_bib])}]")
-        if status in NEEDS_EVIDENCE:
-            y.append("    evidence:")
-            if global_no % 2:
-                y += [
-                    "      - stance: supports",
-                    "        work:",
-                    f"          title: {_q('Synthetic evidence work ' + str(global_no))}",
-                    f"          doi: 10.5555/synth.{global_no}",
-                    f"        note: {_q('Synthetic note for ' + cid + '.')}",
-                ]
-            else:
-                y += [
-                    "      - stance: context",
-                    f"        bibliography: {_q(labels[i % n_bib])}",
-                    f"        note: {_q('Synthetic note for ' + cid + '.')}",
-                ]
-        if i > 0 and global_no % 10 == 0:
-            y.append("    links:")
-            y.append(f"      - {{relation: depends_on, to: {did}-c{i - 1:04d}}}")
-            if doc_no > 0 and global_no % 30 == 0:
-                y.append(f"      - {{relation: restates, to: syn{doc_no - 1:07d}-c0000}}")
-    y.append("equations:")
+    return [
+        "    evidence:",
+        "      - stance: context",
+        f"        bibliography: {_q(label)}",
+        f"        note: {_q('Synthetic note for ' + claim.id + '.')}",
+    ]
+
+
+def _claim_link_lines(claim: _Claim) -> list[str]:
+    """depends_on the claim before; every third one also restates the previous document's first."""
+    y = [
+        "    links:",
+        f"      - {{relation: depends_on, to: {claim.did}-c{claim.i - 1:04d}}}",
+    ]
+    if claim.doc_no > 0 and claim.global_no % 30 == 0:
+        y.append(f"      - {{relation: restates, to: syn{claim.doc_no - 1:07d}-c0000}}")
+    return y
+
+
+def _equation_lines(did: str, eq_lines: list[str]) -> list[str]:
+    y = ["equations:"]
     for k, line in enumerate(eq_lines):
         latex = line.rsplit("(", 1)[0].strip()
         y += [
@@ -218,7 +280,11 @@ def document_files(
             f"      - {{symbol: {_q(f'E_{k}')}, meaning: energy, units: J}}",
             "    check_status: consistent" if k % 2 == 0 else "    check_status: not checked",
         ]
-    y.append("bibliography:")
+    return y
+
+
+def _bibliography_lines(did: str, doc_no: int, refs: list[str], labels: list[str]) -> list[str]:
+    y = ["bibliography:"]
     for k, ref in enumerate(refs):
         y += [
             f"  - id: {did}-ref{k:02d}",
@@ -230,15 +296,7 @@ def document_files(
             f"    venue: {_q('Journal of Synthetic Physics')}",
             f"    citation_status: {_q('not checked' if k % 2 else 'unverifiable')}",
         ]
-    # evidence written apart from its record
-    y += [
-        "evidence:",
-        f"  - about: {did}-eq00",
-        "    stance: supports",
-        f"    bibliography: {_q(labels[0])}",
-        "    note: Synthetic document-level evidence.",
-    ]
-    return did, "\n".join(y) + "\n", text
+    return y
 
 
 def _layout(n_claims: int, claims_per_doc: int) -> tuple[int, int]:

@@ -241,138 +241,167 @@ def _parse(text: str, local: dict[str, Any], where: str) -> Any:
         raise FormError(f"{where}: cannot parse {text!r} ({type(e).__name__}: {e})") from None
 
 
+_ASSUMPTIONS = {
+    "positive": {"positive": True},
+    "real": {"real": True},
+    "complex": {},
+    "operator": {"commutative": False},
+}
+_EXPRESSION_FIELDS = {"definition": "definition", "min": "lo", "max": "hi"}
+
+
 def build_form(mc: Any) -> Form:
     """Parse symbols, units, values and definitions; collect what is wrong with them."""
-    from scipy.constants import physical_constants
-
     problems: list[str] = []
     syms: dict[str, Sym] = {}
-    local: dict[str, Any] = {}
     for s in mc.symbols:
-        if s.name in syms:
-            problems.append(f"symbol {s.name!r} is declared twice; keep one")
-            continue
-        if keyword.iskeyword(s.name) or s.name in ALLOWED_FUNCTIONS:
-            problems.append(
-                f"symbol name {s.name!r} is reserved (a Python keyword or a function name); "
-                f"rename it, e.g. {s.name}_"
-            )
-            continue
-        assumptions = {
-            "positive": {"positive": True},
-            "real": {"real": True},
-            "complex": {},
-            "operator": {"commutative": False},
-        }[s.domain]
-        sym = sp.Symbol(s.name, **assumptions)
-        try:
-            dims = _dims_of_units(s.units)
-        except FormError as e:
-            problems.append(f"symbol {s.name}: {e}")
-            dims = {}
-        entry = Sym(s.name, sym, dims, s)
-        if s.codata is not None:
-            const = physical_constants.get(s.codata)
-            if const is None:
-                import difflib
-
-                close = difflib.get_close_matches(s.codata, list(physical_constants), n=1)
-                problems.append(
-                    f"symbol {s.name}: {s.codata!r} is not a key of "
-                    "scipy.constants.physical_constants"
-                    + (f"; did you mean {close[0]!r}?" if close else "")
-                )
-            else:
-                value, unit, unc = const
-                try:
-                    cdims = _dims_of_units(unit)
-                except FormError:
-                    cdims = None
-                if cdims is not None and cdims != dims:
-                    problems.append(
-                        f"symbol {s.name}: declared units {s.units!r} ({_dims_text(dims)}) do not "
-                        f"match the CODATA units of {s.codata!r}, {unit or '1'!r} "
-                        f"({_dims_text(cdims)}); correct `units`"
-                    )
-                entry.value = _si_magnitude(value, unit or "1")
-                entry.rel_unc = abs(unc / value) if value else 0.0
-        elif s.value is not None:
-            try:
-                entry.value = _si_magnitude(s.value, s.units)
-            except Exception:
-                pass  # the units problem is reported above
-        syms[s.name] = entry
-        local[s.name] = sym
+        entry = _declare(s, syms, problems)
+        if entry is not None:
+            syms[s.name] = entry
+    local = {name: e.symbol for name, e in syms.items()}
     form = Form(syms, {e.symbol: e for e in syms.values()}, problems)
     for e in syms.values():
-        s = e.spec
-        for attr in ("definition", "min", "max"):
-            text = getattr(s, attr)
-            if text is None:
-                continue
-            try:
-                expr = _parse(text, local, f"symbol {s.name} `{attr}`")
-            except FormError as err:
-                problems.append(str(err))
-                continue
-            if attr == "definition":
-                e.definition = expr
-            elif attr == "min":
-                e.lo = expr
-            else:
-                e.hi = expr
-    # cycles in definitions
-    state: dict[str, int] = {}
-
-    def visit(name: str, chain: list[str]) -> None:
-        st = state.get(name, 0)
-        if st == 2:
-            return
-        if st == 1:
-            problems.append(
-                f"definitions are circular: {' -> '.join(chain + [name])}; one symbol must be a "
-                "base quantity"
-            )
-            raise FormError("cycle")
-        state[name] = 1
-        d = syms[name].definition
-        if d is not None:
-            for fs in sorted(d.free_symbols, key=str):
-                visit(str(fs), chain + [name])
-        state[name] = 2
-
-    for name in syms:
-        try:
-            visit(name, [])
-        except FormError:
-            for n in syms:
-                syms[n].definition = None  # avoid endless substitution below
-            break
-    # units of definitions and bounds
+        _parse_expressions(e, local, problems)
+    _drop_circular_definitions(syms, problems)
     for e in syms.values():
-        for attr, expr in (("definition", e.definition), ("min", e.lo), ("max", e.hi)):
-            if expr is None:
-                continue
-            try:
-                d = dims_of(expr, form)
-            except FormError as err:
-                problems.append(f"symbol {e.name} `{attr}`: {err}")
-                continue
-            if d != e.dims:
-                problems.append(
-                    f"symbol {e.name}: its {attr} {str(expr)!r} has units {_dims_text(d)}, but "
-                    f"{e.name} is declared in {e.spec.units!r} ({_dims_text(e.dims)}); correct "
-                    f"the units or the {attr}"
-                )
-        if (e.lo is not None or e.hi is not None) and e.spec.domain == "operator":
-            problems.append(f"symbol {e.name}: an operator cannot have a numerical range")
+        problems.extend(_expression_problems(e, form))
     return form
+
+
+def _declare(s: Any, syms: dict[str, Sym], problems: list[str]) -> Sym | None:
+    """The symbol a declaration makes (with its dimension and value), or None if it makes none."""
+    if s.name in syms:
+        problems.append(f"symbol {s.name!r} is declared twice; keep one")
+        return None
+    if keyword.iskeyword(s.name) or s.name in ALLOWED_FUNCTIONS:
+        problems.append(
+            f"symbol name {s.name!r} is reserved (a Python keyword or a function name); "
+            f"rename it, e.g. {s.name}_"
+        )
+        return None
+    sym = sp.Symbol(s.name, **_ASSUMPTIONS[s.domain])
+    try:
+        dims = _dims_of_units(s.units)
+    except FormError as e:
+        problems.append(f"symbol {s.name}: {e}")
+        dims = {}
+    entry = Sym(s.name, sym, dims, s)
+    if s.codata is not None:
+        _set_codata_value(entry, problems)
+    elif s.value is not None:
+        try:
+            entry.value = _si_magnitude(s.value, s.units)
+        except Exception:
+            pass  # the units problem is reported above
+    return entry
+
+
+def _set_codata_value(entry: Sym, problems: list[str]) -> None:
+    """The value and uncertainty of the symbol's CODATA key (its units must match)."""
+    from scipy.constants import physical_constants
+
+    s = entry.spec
+    const = physical_constants.get(s.codata)
+    if const is None:
+        import difflib
+
+        close = difflib.get_close_matches(s.codata, list(physical_constants), n=1)
+        problems.append(
+            f"symbol {s.name}: {s.codata!r} is not a key of scipy.constants.physical_constants"
+            + (f"; did you mean {close[0]!r}?" if close else "")
+        )
+        return
+    value, unit, unc = const
+    try:
+        cdims = _dims_of_units(unit)
+    except FormError:
+        cdims = None
+    if cdims is not None and cdims != entry.dims:
+        problems.append(
+            f"symbol {s.name}: declared units {s.units!r} ({_dims_text(entry.dims)}) do not "
+            f"match the CODATA units of {s.codata!r}, {unit or '1'!r} "
+            f"({_dims_text(cdims)}); correct `units`"
+        )
+    entry.value = _si_magnitude(value, unit or "1")
+    entry.rel_unc = abs(unc / value) if value else 0.0
+
+
+def _parse_expressions(e: Sym, local: dict[str, Any], problems: list[str]) -> None:
+    """Parse the symbol's definition, min and max."""
+    s = e.spec
+    for attr, name in _EXPRESSION_FIELDS.items():
+        text = getattr(s, attr)
+        if text is None:
+            continue
+        try:
+            expr = _parse(text, local, f"symbol {s.name} `{attr}`")
+        except FormError as err:
+            problems.append(str(err))
+            continue
+        setattr(e, name, expr)
+
+
+def _drop_circular_definitions(syms: dict[str, Sym], problems: list[str]) -> None:
+    """Report the first cycle of definitions; then no definition is kept (so that substituting
+    them ends)."""
+    state: dict[str, int] = {}
+    try:
+        for name in syms:
+            _visit_definitions(name, [], syms, state, problems)
+    except FormError:
+        for e in syms.values():
+            e.definition = None
+
+
+def _visit_definitions(
+    name: str, chain: list[str], syms: dict[str, Sym], state: dict[str, int], problems: list[str]
+) -> None:
+    """Depth-first walk of the definitions from `name` (state: 1 on the path, 2 done)."""
+    st = state.get(name, 0)
+    if st == 2:
+        return
+    if st == 1:
+        problems.append(
+            f"definitions are circular: {' -> '.join(chain + [name])}; one symbol must be a "
+            "base quantity"
+        )
+        raise FormError("cycle")
+    state[name] = 1
+    d = syms[name].definition
+    if d is not None:
+        for fs in sorted(d.free_symbols, key=str):
+            _visit_definitions(str(fs), chain + [name], syms, state, problems)
+    state[name] = 2
+
+
+def _expression_problems(e: Sym, form: Form) -> list[str]:
+    """Units of the symbol's definition and bounds that differ from its own; bounds of an
+    operator."""
+    out = []
+    for attr, expr in (("definition", e.definition), ("min", e.lo), ("max", e.hi)):
+        if expr is None:
+            continue
+        try:
+            d = dims_of(expr, form)
+        except FormError as err:
+            out.append(f"symbol {e.name} `{attr}`: {err}")
+            continue
+        if d != e.dims:
+            out.append(
+                f"symbol {e.name}: its {attr} {str(expr)!r} has units {_dims_text(d)}, but "
+                f"{e.name} is declared in {e.spec.units!r} ({_dims_text(e.dims)}); correct "
+                f"the units or the {attr}"
+            )
+    if (e.lo is not None or e.hi is not None) and e.spec.domain == "operator":
+        out.append(f"symbol {e.name}: an operator cannot have a numerical range")
+    return out
 
 
 # --------------------------------------------------------------------------- dimensions
 
 
 def dims_of(expr: Any, form: Form) -> Dims:
+    """The dimension of an expression, from the declared units of its symbols."""
     if expr.is_Symbol:
         s = form.by_symbol.get(expr)
         if s is None:
@@ -381,48 +410,67 @@ def dims_of(expr: Any, form: Form) -> Dims:
     if expr.is_Number or expr.is_NumberSymbol or expr is sp.I:
         return {}
     if expr.is_Add:
-        ds = [dims_of(a, form) for a in expr.args]
-        for a, d in zip(expr.args[1:], ds[1:], strict=True):
-            if d != ds[0]:
-                raise FormError(
-                    f"cannot add {expr.args[0]} ({_dims_text(ds[0])}) and {a} ({_dims_text(d)})"
-                )
-        return ds[0]
+        return _dims_of_sum(expr, form)
     if expr.is_Mul:
-        out: Dims = {}
-        for a in expr.args:
-            for k, v in dims_of(a, form).items():
-                out[k] = out.get(k, Fraction(0)) + v
-        return {k: v for k, v in out.items() if v}
+        return _dims_of_product(expr, form)
     if expr.is_Pow:
-        base, exp = expr.args
-        bd = dims_of(base, form)
-        if dims_of(exp, form):
-            raise FormError(f"the exponent {exp} of {expr} must be dimensionless")
-        if not bd:
-            return {}
-        if not exp.is_number:
-            raise FormError(
-                f"{base} has units {_dims_text(bd)}, so its exponent must be a number, not {exp}"
-            )
-        f = (
-            Fraction(str(sp.nsimplify(exp)))
-            if exp.is_Rational
-            else Fraction(float(exp)).limit_denominator(1000)
-        )
-        return {k: v * f for k, v in bd.items() if v * f}
+        return _dims_of_power(expr, form)
     if isinstance(expr, (sp.Abs, sp.re, sp.im, sp.conjugate)):
         return dims_of(expr.args[0], form)
     if isinstance(expr, sp.Function):
-        for a in expr.args:
-            d = dims_of(a, form)
-            if d:
-                raise FormError(
-                    f"the argument of {expr.func} must be dimensionless, but {a} has units "
-                    f"{_dims_text(d)}"
-                )
-        return {}
+        return _dims_of_function(expr, form)
     raise FormError(f"cannot work out the units of {expr}")
+
+
+def _dims_of_sum(expr: Any, form: Form) -> Dims:
+    """Every term of a sum has the same dimension."""
+    ds = [dims_of(a, form) for a in expr.args]
+    for a, d in zip(expr.args[1:], ds[1:], strict=True):
+        if d != ds[0]:
+            raise FormError(
+                f"cannot add {expr.args[0]} ({_dims_text(ds[0])}) and {a} ({_dims_text(d)})"
+            )
+    return ds[0]
+
+
+def _dims_of_product(expr: Any, form: Form) -> Dims:
+    out: Dims = {}
+    for a in expr.args:
+        for k, v in dims_of(a, form).items():
+            out[k] = out.get(k, Fraction(0)) + v
+    return {k: v for k, v in out.items() if v}
+
+
+def _dims_of_power(expr: Any, form: Form) -> Dims:
+    """A dimensionless exponent; a number when the base has a dimension."""
+    base, exp = expr.args
+    bd = dims_of(base, form)
+    if dims_of(exp, form):
+        raise FormError(f"the exponent {exp} of {expr} must be dimensionless")
+    if not bd:
+        return {}
+    if not exp.is_number:
+        raise FormError(
+            f"{base} has units {_dims_text(bd)}, so its exponent must be a number, not {exp}"
+        )
+    f = (
+        Fraction(str(sp.nsimplify(exp)))
+        if exp.is_Rational
+        else Fraction(float(exp)).limit_denominator(1000)
+    )
+    return {k: v * f for k, v in bd.items() if v * f}
+
+
+def _dims_of_function(expr: Any, form: Form) -> Dims:
+    """exp, log, sin ... take dimensionless arguments and give a dimensionless value."""
+    for a in expr.args:
+        d = dims_of(a, form)
+        if d:
+            raise FormError(
+                f"the argument of {expr.func} must be dimensionless, but {a} has units "
+                f"{_dims_text(d)}"
+            )
+    return {}
 
 
 # --------------------------------------------------------------------------- numbers
@@ -452,28 +500,47 @@ def iv_eval(expr: Any, env: dict[Any, Any]) -> Any:
         if expr.is_Number or expr.is_NumberSymbol:
             return _iv_const(expr)
     if expr.is_Add:
-        total = iv.mpf(0)
-        for a in expr.args:
-            total = total + iv_eval(a, env)
-        return total
+        return _iv_sum(expr, env)
     if expr.is_Mul:
-        total = iv.mpf(1)
-        for a in expr.args:
-            total = total * iv_eval(a, env)
-        return total
+        return _iv_product(expr, env)
     if expr.is_Pow:
-        base, exp = expr.args
-        b = iv_eval(base, env)
-        if exp.is_Integer:
-            n = int(exp)
-            if n < 0:
-                if b.a <= 0 <= b.b:
-                    raise FormError(f"division by an interval containing zero in {expr}")
-                return 1 / (b ** (-n))
-            return b**n
-        if b.a <= 0:
-            raise FormError(f"non-integer power of a quantity that may be negative in {expr}")
-        return iv.exp(iv.log(b) * iv_eval(exp, env))
+        return _iv_power(expr, env)
+    return _iv_function(expr, env)
+
+
+def _iv_sum(expr: Any, env: dict[Any, Any]) -> Any:
+    total = iv.mpf(0)
+    for a in expr.args:
+        total = total + iv_eval(a, env)
+    return total
+
+
+def _iv_product(expr: Any, env: dict[Any, Any]) -> Any:
+    total = iv.mpf(1)
+    for a in expr.args:
+        total = total * iv_eval(a, env)
+    return total
+
+
+def _iv_power(expr: Any, env: dict[Any, Any]) -> Any:
+    """Integer powers of any interval (a negative one not of an interval holding zero); other
+    powers only of a positive base."""
+    base, exp = expr.args
+    b = iv_eval(base, env)
+    if exp.is_Integer:
+        n = int(exp)
+        if n < 0:
+            if b.a <= 0 <= b.b:
+                raise FormError(f"division by an interval containing zero in {expr}")
+            return 1 / (b ** (-n))
+        return b**n
+    if b.a <= 0:
+        raise FormError(f"non-integer power of a quantity that may be negative in {expr}")
+    return iv.exp(iv.log(b) * iv_eval(exp, env))
+
+
+def _iv_function(expr: Any, env: dict[Any, Any]) -> Any:
+    """Abs, exp, log, sin, cos and tan of an expression, or a number SymPy leaves unevaluated."""
     if isinstance(expr, sp.Abs):
         return abs(iv_eval(expr.args[0], env))
     funcs = {sp.exp: iv.exp, sp.log: iv.log, sp.sin: iv.sin, sp.cos: iv.cos, sp.tan: iv.tan}
@@ -589,7 +656,12 @@ def _mid(x: Any) -> Any:
 def decide_numeric(
     form: Form, left: Any, op: str, right: Any, rtol: float
 ) -> tuple[str, str, dict]:
-    """Numerical verdict of `left op right` over the premises' box, with the sides' ranges."""
+    """Numerical verdict of `left op right` over the premises' box, with the sides' ranges.
+
+    Without free variables the two intervals decide. With them: the corners of the box
+    first (an exact counterexample when the relation fails at an end of a premise), then
+    sample points for an equality, bisection of the box for an inequality.
+    """
     symbols = left.free_symbols | right.free_symbols
     env, free = numeric_env(form, symbols)
     with _precision():
@@ -599,107 +671,151 @@ def decide_numeric(
     tol = rtol * scale
     info = {"left": L, "right": R, "free": [s.name for s in free], "tol": rtol}
     if not free:
-        v = _holds_num(op, float((R - L).a), float((R - L).b), tol)
+        v = _verdict(op, L, R, tol)
         return (v if v != "unknown" else "undetermined"), "", info
-    # corners of the box first: an exact counterexample when the relation fails at an end of a
-    # premise
+    sides = _Sides(form, left, right, env, free)
     corners = list(itertools.product(*[(env[s.symbol].a, env[s.symbol].b) for s in free]))
-    for corner in corners:
-        e2 = dict(env)
-        for s, c in zip(free, corner, strict=True):
-            e2[s.symbol] = iv.mpf(c)
-        e2 = _recompute(form, e2, free)
-        with _precision():
-            l2, r2 = iv_eval(left, e2), iv_eval(right, e2)
-        if _holds_num(op, float((r2 - l2).a), float((r2 - l2).b), tol) == "fails":
-            where = ", ".join(
-                f"{s.name} = {s.spec.min if c == env[s.symbol].a else s.spec.max}"
-                for s, c in zip(free, corner, strict=True)
-            )
-            return "fails", f"at {where}", info
+    where = _failing_corner(sides, op, corners, tol)
+    if where is not None:
+        return "fails", f"at {where}", info
     if op == "==":
-        # equalities with free variables: compare at sample points (symbolic proof is the
-        # stronger check)
-        pts = corners + [tuple(_mid(env[s.symbol]).a for s in free)]
-        for k in range(1, 8):
-            pts.append(
-                tuple(
-                    float(env[s.symbol].a)
-                    + (float(env[s.symbol].b) - float(env[s.symbol].a))
-                    * ((k * 0.618034 * (j + 1)) % 1)
-                    for j, s in enumerate(free)
-                )
+        # symbolic proof is the stronger check
+        verdict, where = _compare_at_samples(sides, corners, rtol)
+    else:
+        verdict, where = _bisect(sides, op, tol)
+    return verdict, where, info
+
+
+def _verdict(op: str, left: Any, right: Any, tol: float) -> str:
+    """_holds_num for two interval values."""
+    return _holds_num(op, float((right - left).a), float((right - left).b), tol)
+
+
+@dataclass
+class _Sides:
+    """The two sides of a relation over the premises' box (env), free variables `free`."""
+
+    form: Form
+    left: Any
+    right: Any
+    env: dict[Any, Any]
+    free: list[Sym]
+
+    def at(self, values: dict[Any, Any]) -> tuple[Any, Any]:
+        """Both sides with some symbols set to the given intervals (defined symbols that
+        depend on them recomputed)."""
+        e2 = dict(self.env)
+        e2.update(values)
+        e2 = _recompute(self.form, e2, self.free)
+        with _precision():
+            return iv_eval(self.left, e2), iv_eval(self.right, e2)
+
+    def at_point(self, point: tuple) -> tuple[Any, Any]:
+        """Both sides with the free variables set to the numbers of `point`."""
+        return self.at({s.symbol: iv.mpf(c) for s, c in zip(self.free, point, strict=True)})
+
+
+def _failing_corner(sides: _Sides, op: str, corners: list[tuple], tol: float) -> str | None:
+    """The premises' ends (as written) at the first corner of the box where the relation fails."""
+    for corner in corners:
+        l2, r2 = sides.at_point(corner)
+        if _verdict(op, l2, r2, tol) == "fails":
+            return ", ".join(
+                f"{s.name} = {s.spec.min if c == sides.env[s.symbol].a else s.spec.max}"
+                for s, c in zip(sides.free, corner, strict=True)
             )
-        for pt in pts:
-            e2 = dict(env)
-            for s, c in zip(free, pt, strict=True):
-                e2[s.symbol] = iv.mpf(c)
-            e2 = _recompute(form, e2, free)
-            with _precision():
-                l2, r2 = iv_eval(left, e2), iv_eval(right, e2)
-            v = _holds_num(
-                "==",
-                float((r2 - l2).a),
-                float((r2 - l2).b),
-                rtol * max(abs(float(l2.a)), abs(float(r2.a)), 1e-300),
+    return None
+
+
+def _sample_points(sides: _Sides, corners: list[tuple]) -> list[tuple]:
+    """The corners, the midpoint and 7 points spread over the box (golden-ratio steps)."""
+    env, free = sides.env, sides.free
+    pts = corners + [tuple(_mid(env[s.symbol]).a for s in free)]
+    for k in range(1, 8):
+        pts.append(
+            tuple(
+                float(env[s.symbol].a)
+                + (float(env[s.symbol].b) - float(env[s.symbol].a)) * ((k * 0.618034 * (j + 1)) % 1)
+                for j, s in enumerate(free)
             )
-            if v != "holds":
-                return (
-                    ("fails" if v == "fails" else "undetermined"),
-                    "at a sample point of the premises",
-                    info,
-                )
-        return "holds", f"at {len(pts)} sample points of the premises", info
-    # inequalities: bisection of the box
-    boxes = collections.deque([{s.symbol: env[s.symbol] for s in free}])
+        )
+    return pts
+
+
+def _compare_at_samples(sides: _Sides, corners: list[tuple], rtol: float) -> tuple[str, str]:
+    """An equality with free variables, compared at sample points of the box."""
+    pts = _sample_points(sides, corners)
+    for pt in pts:
+        l2, r2 = sides.at_point(pt)
+        v = _holds_num(
+            "==",
+            float((r2 - l2).a),
+            float((r2 - l2).b),
+            rtol * max(abs(float(l2.a)), abs(float(r2.a)), 1e-300),
+        )
+        if v != "holds":
+            return (
+                "fails" if v == "fails" else "undetermined"
+            ), "at a sample point of the premises"
+    return "holds", f"at {len(pts)} sample points of the premises"
+
+
+def _bisect(sides: _Sides, op: str, tol: float) -> tuple[str, str]:
+    """An inequality over the box: boxes it cannot decide are halved, widest boxes first (so
+    the whole premise is explored evenly), at most BISECTION_BOXES of them."""
+    boxes = collections.deque([{s.symbol: sides.env[s.symbol] for s in sides.free}])
     checked = 0
     while boxes and checked < BISECTION_BOXES:
-        box = boxes.popleft()  # widest boxes first: the whole premise is explored evenly
+        box = boxes.popleft()
         checked += 1
-        # the box's midpoint: a point where the relation fails is an exact counterexample
-        em = dict(env)
-        em.update({k: x.mid for k, x in box.items()})
-        em = _recompute(form, em, free)
-        with _precision():
-            lm, rm = iv_eval(left, em), iv_eval(right, em)
-        if _holds_num(op, float((rm - lm).a), float((rm - lm).b), tol) == "fails":
-            where = ", ".join(
-                f"{form.by_symbol[k].name} = {float(x.mid):.6g}" for k, x in box.items()
-            )
-            return "fails", f"at {where} (SI units)", info
-        e2 = dict(env)
-        e2.update(box)
-        e2 = _recompute(form, e2, free)
-        with _precision():
-            l2, r2 = iv_eval(left, e2), iv_eval(right, e2)
-        v = _holds_num(op, float((r2 - l2).a), float((r2 - l2).b), tol)
+        v, where = _check_box(sides, op, box, tol)
         if v == "fails":
-            where = ", ".join(
-                f"{form.by_symbol[k].name} in [{float(x.a):.6g}, {float(x.b):.6g}]"
-                for k, x in box.items()
-            )
-            return "fails", f"for {where} (SI units)", info
+            return "fails", where
         if v == "unknown":
-            k = max(
-                box,
-                key=lambda s: (
-                    (float(box[s].b) - float(box[s].a))
-                    / max(abs(float(box[s].b)), abs(float(box[s].a)), 1e-300)
-                ),
-            )
-            x = box[k]
-            m = x.mid
-            for part in (iv.mpf([x.a, m]), iv.mpf([m, x.b])):
-                nb = dict(box)
-                nb[k] = part
-                boxes.append(nb)
+            boxes.extend(_halves(box))
     if boxes:
         return (
             "undetermined",
             f"interval arithmetic could not decide within {BISECTION_BOXES} boxes",
-            info,
         )
-    return "holds", "for every value the premises allow", info
+    return "holds", "for every value the premises allow"
+
+
+def _check_box(sides: _Sides, op: str, box: dict[Any, Any], tol: float) -> tuple[str, str]:
+    """holds, unknown, or fails with where: at the box's midpoint (an exact counterexample)
+    or over the whole box."""
+    by_symbol = sides.form.by_symbol
+    lm, rm = sides.at({k: x.mid for k, x in box.items()})
+    if _verdict(op, lm, rm, tol) == "fails":
+        where = ", ".join(f"{by_symbol[k].name} = {float(x.mid):.6g}" for k, x in box.items())
+        return "fails", f"at {where} (SI units)"
+    l2, r2 = sides.at(box)
+    v = _verdict(op, l2, r2, tol)
+    if v == "fails":
+        where = ", ".join(
+            f"{by_symbol[k].name} in [{float(x.a):.6g}, {float(x.b):.6g}]" for k, x in box.items()
+        )
+        return "fails", f"for {where} (SI units)"
+    return v, ""
+
+
+def _halves(box: dict[Any, Any]) -> list[dict[Any, Any]]:
+    """The box cut in two across the variable that is widest relative to its size."""
+    k = max(
+        box,
+        key=lambda s: (
+            (float(box[s].b) - float(box[s].a))
+            / max(abs(float(box[s].b)), abs(float(box[s].a)), 1e-300)
+        ),
+    )
+    x = box[k]
+    m = x.mid
+    out = []
+    for part in (iv.mpf([x.a, m]), iv.mpf([m, x.b])):
+        nb = dict(box)
+        nb[k] = part
+        out.append(nb)
+    return out
 
 
 def _recompute(form: Form, env: dict[Any, Any], free: list[Sym]) -> dict[Any, Any]:
@@ -807,7 +923,24 @@ def split_chain(text: str) -> tuple[list[str], list[str]]:
     return exprs, ops
 
 
+@dataclass
+class _Pair:
+    """One pair ``left op right`` of a relation (a chain ``a < b <= c`` has two), and the
+    sides as written."""
+
+    left: Any
+    op: str
+    right: Any
+    left_text: str
+    right_text: str
+
+    @property
+    def head(self) -> str:
+        return f"{self.left_text} {self.op} {self.right_text}"
+
+
 def decide(form: Form, rel: Any) -> Outcome:
+    """The outcome of one relation: every pair of its chain decided, the worst verdict wins."""
     local = {name: s.symbol for name, s in form.syms.items()}
     try:
         texts, ops = split_chain(rel.relation)
@@ -817,102 +950,138 @@ def decide(form: Form, rel: Any) -> Outcome:
     verdicts: list[str] = []
     sentences: list[str] = []
     used_numbers: list[float] = []
-    for left, op, right, lt, rt in zip(exprs, ops, exprs[1:], texts, texts[1:], strict=False):
-        head = f"{lt} {op} {rt}"
+    # exprs and texts have one item more than ops: zip stops at the last pair
+    for args in zip(exprs, ops, exprs[1:], texts, texts[1:], strict=False):
+        pair = _Pair(*args)
         try:
-            dl, dr = dims_of(left, form), dims_of(right, form)
+            dl, dr = dims_of(pair.left, form), dims_of(pair.right, form)
         except FormError as e:
-            return Outcome(rel, "invalid", f"{head}: {e}")
+            return Outcome(rel, "invalid", f"{pair.head}: {e}")
         if dl != dr:
-            verdicts.append("fails")
-            sentences.append(
-                f"{head} fails dimensionally: left side {_dims_text(dl)}, right side "
-                f"{_dims_text(dr)}"
-            )
-            continue
-        dim_note = f"units agree ({_dims_text(dl)})"
-        symbolic = ("unknown", "")
-        if op == "==":
-            try:
-                symbolic = decide_symbolic_eq(form, left, right)
-            except (
-                Exception
-            ) as e:  # SymPy can raise on exotic input; report, do not crash the build
-                symbolic = ("unknown", f"SymPy failed ({type(e).__name__})")
-        rtol = max(
-            rel.tolerance or DEFAULT_RTOL,
-            4 * _uncertainty(form, left.free_symbols | right.free_symbols),
-        )
-        try:
-            num, where, info = decide_numeric(form, left, op, right, rtol)
-        except NoNumbers as e:
-            num, where, info = "unavailable", str(e), {}
-        except (FormError, ZeroDivisionError, ValueError) as e:
-            num, where, info = "unavailable", str(e), {}
-        nums = ""
-        if info:
-            nums = (
-                f"{lt} = {_interval_text(info['left'], dl, rel.display_units)}, "
-                f"{rt} = {_interval_text(info['right'], dr, rel.display_units)}"
-            )
-            if info["free"]:
-                nums += (
-                    " over the premises "
-                    f"({', '.join(_premise_text(form, n) for n in info['free'])})"
-                )
-            used_numbers.append(info["tol"])
-        if symbolic[0] == "proved":
-            verdict = "holds"
-            how = f"{head} holds {symbolic[1]}"
-            if num == "holds":
-                how += f" and numerically: {nums}"
-            elif num == "fails":
-                how += (
-                    f"; but the numbers disagree ({nums}): a value or CODATA key does not fit "
-                    "its definition"
-                )
-            how += f"; {dim_note}"
-        elif symbolic[0] == "disproved":
-            verdict = "fails"
-            how = f"{head} fails {symbolic[1]}"
-        elif num in ("holds", "fails"):
-            verdict = num
-            how = (
-                f"{head} {num} numerically"
-                + (f" {where}" if where else "")
-                + f": {nums}; {dim_note}"
-            )
-            if num == "holds" and op != "==" and info.get("free"):
-                margin_tight = _tight(info, op)
-                if margin_tight:
-                    try:
-                        how += _tight_symbolic(form, left, right, info["free"])
-                    except Exception:
-                        pass
+            verdict, how, tol = "fails", _dimension_mismatch_text(pair, dl, dr), None
         else:
-            verdict = "undetermined"
-            why = symbolic[1] or ""
-            how = f"{head} could not be decided: " + "; ".join(
-                x for x in (why, f"no numbers ({where})" if num == "unavailable" else where) if x
-            )
+            verdict, how, tol = _decide_pair(form, rel, pair, dl, dr)
         verdicts.append(verdict)
         sentences.append(how)
-    if "invalid" in verdicts:
-        outcome = "invalid"
-    elif "fails" in verdicts:
-        outcome = "fails"
-    elif "undetermined" in verdicts:
-        outcome = "undetermined"
-    else:
-        outcome = "holds"
-    text = ". ".join(sentences)
-    if used_numbers:
-        uses_codata = any(
-            s.spec.codata for s in form.syms.values() if s.symbol in _needed(form, exprs)
+        if tol is not None:
+            used_numbers.append(tol)
+    text = ". ".join(sentences) + _numbers_note(form, exprs, used_numbers)
+    return Outcome(rel, _worst(verdicts), text)
+
+
+def _dimension_mismatch_text(pair: _Pair, dl: Dims, dr: Dims) -> str:
+    return (
+        f"{pair.head} fails dimensionally: left side {_dims_text(dl)}, right side {_dims_text(dr)}"
+    )
+
+
+def _decide_pair(
+    form: Form, rel: Any, pair: _Pair, dl: Dims, dr: Dims
+) -> tuple[str, str, float | None]:
+    """Verdict and sentence for a pair whose sides agree in dimension, and the relative
+    tolerance of the numbers compared (None when there were none).
+
+    A symbolic proof or disproof decides an equality; else the numbers decide.
+    """
+    dim_note = f"units agree ({_dims_text(dl)})"
+    symbolic, symbolic_how = _symbolic_verdict(form, pair)
+    num, where, info = _numeric_verdict(form, rel, pair)
+    nums = _numbers_text(form, rel, pair, info, dl, dr)
+    tol = info["tol"] if info else None
+    if symbolic == "proved":
+        return "holds", _proved_text(pair, symbolic_how, num, nums, dim_note), tol
+    if symbolic == "disproved":
+        return "fails", f"{pair.head} fails {symbolic_how}", tol
+    if num in ("holds", "fails"):
+        return num, _numeric_text(form, pair, num, where, nums, dim_note, info), tol
+    return "undetermined", _undecided_text(pair, symbolic_how, num, where), tol
+
+
+def _symbolic_verdict(form: Form, pair: _Pair) -> tuple[str, str]:
+    """decide_symbolic_eq for an equality; unknown for an inequality."""
+    if pair.op != "==":
+        return "unknown", ""
+    try:
+        return decide_symbolic_eq(form, pair.left, pair.right)
+    except Exception as e:  # SymPy can raise on exotic input; report, do not crash the build
+        return "unknown", f"SymPy failed ({type(e).__name__})"
+
+
+def _numeric_verdict(form: Form, rel: Any, pair: _Pair) -> tuple[str, str, dict]:
+    """decide_numeric with the relation's tolerance (at least 4 x the CODATA uncertainties);
+    unavailable (with why) when there are no numbers."""
+    rtol = max(
+        rel.tolerance or DEFAULT_RTOL,
+        4 * _uncertainty(form, pair.left.free_symbols | pair.right.free_symbols),
+    )
+    try:
+        return decide_numeric(form, pair.left, pair.op, pair.right, rtol)
+    except (NoNumbers, FormError, ZeroDivisionError, ValueError) as e:
+        return "unavailable", str(e), {}
+
+
+def _numbers_text(form: Form, rel: Any, pair: _Pair, info: dict, dl: Dims, dr: Dims) -> str:
+    """The values of the two sides (and the premises they range over), or "" without numbers."""
+    if not info:
+        return ""
+    nums = (
+        f"{pair.left_text} = {_interval_text(info['left'], dl, rel.display_units)}, "
+        f"{pair.right_text} = {_interval_text(info['right'], dr, rel.display_units)}"
+    )
+    if info["free"]:
+        premises = ", ".join(_premise_text(form, n) for n in info["free"])
+        nums += f" over the premises ({premises})"
+    return nums
+
+
+def _proved_text(pair: _Pair, symbolic_how: str, num: str, nums: str, dim_note: str) -> str:
+    how = f"{pair.head} holds {symbolic_how}"
+    if num == "holds":
+        how += f" and numerically: {nums}"
+    elif num == "fails":
+        how += (
+            f"; but the numbers disagree ({nums}): a value or CODATA key does not fit "
+            "its definition"
         )
-        source = codata_label() if uses_codata else "the values given"
-        text += f" [numbers: {source}, relative tolerance {max(used_numbers):.1g}]"
-    return Outcome(rel, outcome, text)
+    return how + f"; {dim_note}"
+
+
+def _numeric_text(
+    form: Form, pair: _Pair, num: str, where: str, nums: str, dim_note: str, info: dict
+) -> str:
+    """The numerical verdict; for an inequality that holds only just, where the bound is
+    reached (when SymPy can tell)."""
+    how = (
+        f"{pair.head} {num} numerically" + (f" {where}" if where else "") + f": {nums}; {dim_note}"
+    )
+    if num == "holds" and pair.op != "==" and info.get("free") and _tight(info, pair.op):
+        try:
+            how += _tight_symbolic(form, pair.left, pair.right, info["free"])
+        except Exception:
+            pass
+    return how
+
+
+def _undecided_text(pair: _Pair, symbolic_how: str, num: str, where: str) -> str:
+    reasons = (symbolic_how or "", f"no numbers ({where})" if num == "unavailable" else where)
+    return f"{pair.head} could not be decided: " + "; ".join(x for x in reasons if x)
+
+
+def _worst(verdicts: list[str]) -> str:
+    """invalid, else fails, else undetermined, else holds."""
+    for verdict in ("invalid", "fails", "undetermined"):
+        if verdict in verdicts:
+            return verdict
+    return "holds"
+
+
+def _numbers_note(form: Form, exprs: list[Any], used_numbers: list[float]) -> str:
+    """Where the numbers came from and the largest tolerance used, when numbers were compared."""
+    if not used_numbers:
+        return ""
+    uses_codata = any(s.spec.codata for s in form.syms.values() if s.symbol in _needed(form, exprs))
+    source = codata_label() if uses_codata else "the values given"
+    return f" [numbers: {source}, relative tolerance {max(used_numbers):.1g}]"
 
 
 def _needed(form: Form, exprs: list[Any]) -> set[Any]:
