@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from claimkb.build import read
 from claimkb.ingest.load import RECORD_KINDS, SINGULAR, KnowledgeBase, LoadedDocument
 from claimkb.model import Document

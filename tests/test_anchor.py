@@ -1,9 +1,10 @@
 """Anchoring: quote <-> offsets, tolerant of whitespace only."""
 
 import pytest
-from claimkb.ingest.anchor import AnchorError, SourceText, collapse, normalize
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from claimkb.ingest.anchor import AnchorError, SourceText, collapse, normalize
 
 
 def test_exact_quote_offsets_are_code_points():

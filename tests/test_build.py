@@ -7,9 +7,9 @@ import sqlite3
 from pathlib import Path
 
 import sqlite_utils
-from claimkb.build.schema import TABLES, VIEWS, VOCAB_TABLES, fts_table
 
 from claimkb.build import build
+from claimkb.build.schema import TABLES, VIEWS, VOCAB_TABLES, fts_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -171,10 +171,9 @@ def test_full_build_full_text_indexes_are_what_fts5_rebuild_writes(tmp_path):
     thread, a side file, shadow tables copied in). They must hold exactly what FTS5 writes
     when it rebuilds the index from the table itself, pass FTS5's integrity check, and the
     build must leave no side file behind."""
-    from claimkb.build.schema import FTS_SHADOW_TABLES, fts_tables
-    from claimkb.build import build
-
     from claimkb.bench import synth
+    from claimkb.build import build
+    from claimkb.build.schema import FTS_SHADOW_TABLES, fts_tables
 
     data = tmp_path / "data"
     synth.generate(data, 3000)
@@ -206,7 +205,6 @@ def test_a_failed_full_build_stops_the_side_index_build_and_leaves_no_file(tmp_p
     """TempDatabase.discard (any failure after the rows are written) stops the side FTS
     thread and removes the temporary database, its WAL files and the side file."""
     from claimkb.build.side import SideBuild
-
     from claimkb.build.write import TempDatabase
 
     db = tmp_path / "claimkb.db"
@@ -224,8 +222,8 @@ def test_a_dangling_foreign_key_fails_the_full_build_with_the_side_check(tmp_pat
     the committed rows: a row pointing at nothing must still fail the build, write nothing
     and leave no file."""
     import pytest
-    from claimkb.build.schema import TABLES_BY_NAME
 
+    from claimkb.build.schema import TABLES_BY_NAME
     from claimkb.build.write import TempDatabase
 
     t = TABLES_BY_NAME["evidence"]
@@ -268,11 +266,10 @@ def test_a_full_build_whose_cache_overflows_waits_for_the_side_build(tmp_path, m
     equal to a 'rebuild', integrity ok)."""
     import time
 
-    from claimkb.build import build
-
-    from claimkb.build import write as build_mod
-    from claimkb.build import side as side_mod
     from claimkb.bench import synth
+    from claimkb.build import build
+    from claimkb.build import side as side_mod
+    from claimkb.build import write as build_mod
 
     monkeypatch.setattr(build_mod, "CACHE_KIB", 64)
     monkeypatch.setattr(build_mod, "TAIL_SPILL_PAGES", 16)

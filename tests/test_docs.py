@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import click
+
 from claimkb.build.schema import TABLES, VIEWS, VOCAB_TABLES
 from claimkb.build.summaries import SUMMARY_TABLES
 from claimkb.cli import cli

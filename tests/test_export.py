@@ -227,6 +227,7 @@ def rows(db: Path, sql: str) -> list[sqlite3.Row]:
 # --------------------------------------------------------------------------- ClaimReview
 
 SO = "http://schema.org/"
+BASE = "https://kb.example.org"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
@@ -301,6 +302,8 @@ def test_claimreview_expands_to_the_claims_and_ratings(which, small_db, request,
         "2026-01-02",
         "--publisher",
         "Test KB",
+        "--base-url",
+        BASE,
     )
     assert code == 0, err
     doc = json.loads(out.read_text(encoding="utf-8"))
@@ -335,7 +338,8 @@ def test_claimreview_expands_to_the_claims_and_ratings(which, small_db, request,
 
 def test_claimreview_remote_context_with_a_local_loader(small_db):
     code, out, err = run_export(
-        "claimreview", "--db", str(small_db), "--date", "2026-01-02", "--context", "remote"
+        "claimreview", "--db", str(small_db), "--date", "2026-01-02", "--context", "remote",
+        "--base-url", BASE,
     )
     assert code == 0, err
     doc = json.loads(out)
@@ -359,7 +363,8 @@ def test_claimreview_remote_context_with_a_local_loader(small_db):
     reviews = _reviews_from_triples(_triples(doc, loader))
     assert served and served[0].startswith("https://schema.org")
     embedded = json.loads(
-        run_export("claimreview", "--db", str(small_db), "--date", "2026-01-02")[1]
+        run_export("claimreview", "--db", str(small_db), "--date", "2026-01-02",
+                   "--base-url", BASE)[1]
     )
     assert reviews == _reviews_from_triples(_triples(embedded))
     assert len(reviews) == 6
@@ -378,7 +383,7 @@ def test_claimreview_document_metadata(small_db):
         )[1]
     )
     r = next(g for g in doc["@graph"] if g["identifier"] == "900-c01")
-    assert r["url"] == "https://kb.example/claimkb/claims/900-c01"
+    assert r["url"] == r["@id"] == "https://kb.example/claimkb/claim/900-c01"
     work = r["itemReviewed"]["appearance"]
     assert work["@type"] == "CreativeWork" and work["url"] == "https://example.org/article"
     assert work["author"] == [
@@ -389,9 +394,15 @@ def test_claimreview_document_metadata(small_db):
     assert r["citation"][0]["sameAs"] == ["https://doi.org/10.1038/nphys620"]
 
 
+def test_claimreview_without_a_base_url_is_a_clear_error(small_db):
+    r = CliRunner().invoke(cli, ["export", "claimreview", "--db", str(small_db)])
+    assert r.exit_code == 2 and "--base-url" in r.output and "Traceback" not in r.output
+
+
 def test_claimreview_bad_date_is_a_clear_error(small_db):
     r = CliRunner().invoke(
-        cli, ["export", "claimreview", "--db", str(small_db), "--date", "2026-13-45"]
+        cli, ["export", "claimreview", "--db", str(small_db), "--date", "2026-13-45",
+              "--base-url", BASE]
     )
     assert r.exit_code == 2 and "YYYY-MM-DD" in r.output and "Traceback" not in r.output
 

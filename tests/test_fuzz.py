@@ -9,15 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from claimkb.ingest.anchor import AnchorError, SourceText, normalize
-from claimkb.ingest.load import parse_document
-from support import load_kb
 from click.testing import CliRunner
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from claimkb.bench import synth
+from claimkb.ingest.anchor import AnchorError, SourceText, normalize
+from claimkb.ingest.load import parse_document
 from claimkb.problems import DataError, Problem
+from support import load_kb
 
 FUZZ = settings(
     max_examples=150,
@@ -160,6 +160,7 @@ YAML_TOKENS = st.lists(
 @given(text=YAML_TOKENS)
 def test_yaml_reader_agrees_with_pyyaml_on_random_text(text):
     import yaml
+
     from claimkb.ingest.yamlfile import YamlFile, YamlSyntaxError
 
     try:

@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import load_kb
 
 from claimkb.problems import DataError
+from support import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,11 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
-from claimkb.model import document_schema_text
-from claimkb.ingest.load import load_vocabulary
 from pydantic import BaseModel, ValidationError
 
 from claimkb import model
+from claimkb.ingest.load import load_vocabulary
+from claimkb.model import document_schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

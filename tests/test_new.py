@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from claimkb.ingest.anchor import SourceText
-from support import load_kb
 from click.testing import CliRunner
 
 from claimkb.cli import cli
 from claimkb.draft.analyze import citation_labels, extract_identifiers
 from claimkb.identifiers import isbn_problem
+from claimkb.ingest.anchor import SourceText
+from support import load_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "new"

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from claimkb.bench import synth
 from claimkb.ingest import yamlfile
 from claimkb.ingest.yamlfile import YamlFile, YamlSyntaxError
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO_YAML = sorted(

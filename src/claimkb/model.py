@@ -191,6 +191,13 @@ class Link(Strict):
     relation: Relation = Field(description="contradicts, depends_on, restates or same_as.")
     to: Id = Field(description="Id of the other claim.")
     note: str | None = Field(None, description="Why the two are related.")
+    proposed: bool = Field(
+        False,
+        description=(
+            "True for a link the claim matcher proposed and no curator has confirmed yet: "
+            "confirm it by deleting this key, or delete the link."
+        ),
+    )
 
 
 class Reading(Strict):

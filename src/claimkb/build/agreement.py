@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 
-from .schema import Col, Table, _table
+from .schema import Col, _table
 
 AGREEMENT = _table(
     "agreement", "How far the two independent readings of the claims and equations agree, per "

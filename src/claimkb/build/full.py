@@ -14,7 +14,7 @@ from ..ingest.load import document_paths, load_vocabulary, outside_link
 from ..judge import Judge
 from ..problems import DataError, Problem, display_path
 from .process import DocResult, FileState, file_sha256, file_state, process_documents
-from .rows import finding_rows, vocabulary_rows
+from .rows import finding_rows, table_docs_rows, vocabulary_rows
 from .write import TempDatabase, disk_full, is_disk_full
 
 
@@ -137,6 +137,7 @@ def read_all(
     n = 1
     if sink is not None and vocab is not None:
         sink.insert(vocabulary_rows(vocab))
+        sink.insert(table_docs_rows())
     with no_gc():  # the parent's rows and id index hold no cycles
         for res in process_documents(
             paths,

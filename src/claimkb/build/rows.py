@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from ..ingest import richtext
 from ..ingest.load import LoadedDocument
 from ..model import Work
 from .schema import TABLES_BY_NAME, VOCAB_TABLES
@@ -65,6 +66,20 @@ def vocabulary_rows(vocabulary: Any) -> Rows:
     return out
 
 
+def table_docs_rows() -> Rows:
+    """The descriptions of every table, view and column (from the schema)."""
+    from .schema import TABLES, VIEWS
+    from .summaries import SUMMARY_TABLES
+
+    out = empty()
+    docs = out["table_docs"]
+    for t in (*TABLES, *SUMMARY_TABLES, *VIEWS):
+        docs.append(_row("table_docs", table_name=t.name, column_name="", description=t.doc))
+        docs += [_row("table_docs", table_name=t.name, column_name=c, description=d)
+                 for c, d in t.column_docs.items()]
+    return out
+
+
 def _document_row(ld: LoadedDocument) -> Row:
     d = ld.doc
     a = d.assessment
@@ -107,7 +122,8 @@ def _claim_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> None:
             adjudication=c.adjudication, statement_html=ld.html[f"{c.id}/statement"],
             rationale_html=ld.html.get(f"{c.id}/rationale")))
         out["claim_citations"] += [(c.id, bib_ids[label]) for label in dict.fromkeys(c.cites)]
-        out["claim_links"] += [(c.id, link.to, link.relation, link.note) for link in c.links]
+        out["claim_links"] += [(c.id, link.to, link.relation, link.note, int(link.proposed))
+                               for link in c.links]
         _assessed_rows(out, "claim", c, d.id)
 
 
@@ -115,7 +131,7 @@ def _equation_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> No
     d = ld.doc
     for i, e in enumerate(d.equations):
         rec = e.reconstruction
-        symbols = _json([s.model_dump(exclude_none=True) for s in e.symbols])
+        symbols = _json([_symbol(s.model_dump(exclude_none=True)) for s in e.symbols])
         out["equations"].append(_row(
             "equations", id=e.id, document_id=d.id, position=i, label=e.label, latex=e.latex,
             mathml=ld.mathml.get(e.id), quote=e.quote, **_anchor(ld, e.id), section=e.section,
@@ -170,7 +186,15 @@ def document_rows(ld: LoadedDocument) -> Rows:
     _equation_rows(ld, out, bib_ids)
     _bibliography_rows(ld, out)
     _evidence_rows(ld, out)
+    out["source_markup"] += [_row("source_markup", document_id=ld.doc.id, start=s, end=e, kind=k,
+                                  html=h) for s, e, k, h in ld.markup]
     return out
+
+
+def _symbol(s: dict[str, Any]) -> dict[str, Any]:
+    """A symbol of an equation, with its name as inline MathML (when it renders)."""
+    html = richtext.render_math(f"${s['symbol']}$")
+    return {**s, "mathml": html} if "<math" in html else s
 
 
 def finding_rows(findings: Iterable[Any], start: int = 1) -> Rows:
@@ -180,5 +204,6 @@ def finding_rows(findings: Iterable[Any], start: int = 1) -> Rows:
         out["checks"].append(_row(
             "checks", id=n, document_id=f.document_id, about_type=f.about_type,
             about_id=f.about_id, rule=f.rule, severity=f.severity, message=f.message,
+            message_html=richtext.render_math(f.message),
             acknowledged=int(ack is not None), acknowledgement=ack))
     return out

@@ -246,7 +246,12 @@ _EQUATIONS = _table(
         ),
         *_ANCHOR,
         Col("section", str, "Section of the document."),
-        _nn("symbols", str, 'JSON array of {"symbol", "meaning", "units"}.'),
+        _nn(
+            "symbols",
+            str,
+            'JSON array of {"symbol", "meaning", "units", "mathml"}: the symbol as written '
+            "(LaTeX) and, when it renders, as sanitised inline MathML.",
+        ),
         _nn(
             "status",
             str,
@@ -409,6 +414,8 @@ _CLAIM_LINKS = _table(
             ref="relations.term",
         ),
         Col("note", str, "Why the two are related."),
+        _nn("proposed", int, "1 for a link the claim matcher proposed and no curator has "
+            "confirmed yet."),
     ],
     indexes=(("to_claim",),),
 )
@@ -456,6 +463,7 @@ _CHECKS = _table(
         _nn("rule", str, "Name of the rule that made the finding."),
         _nn("severity", str, "error, warning or info (severities.term).", "severities.term"),
         _nn("message", str, "What was found."),
+        _nn("message_html", str, "The message as sanitised HTML, its $...$ formulas as MathML."),
         _nn(
             "acknowledged",
             int,
@@ -464,6 +472,19 @@ _CHECKS = _table(
         Col("acknowledgement", str, "The curator's reason, when acknowledged."),
     ],
     indexes=(("about_id",), ("rule",), ("document_id", "severity")),
+)
+
+_SOURCE_MARKUP = _table(
+    "source_markup", "Spans of a document's text written in LaTeX (formulas between dollar "
+    "signs, accents such as \\\"o), with the HTML pages show in their place; the text "
+    "itself stays exactly as received.", ("document_id", "start"),
+    [
+        Col("document_id", str, "The document (documents.id).", ref="documents.id"),
+        Col("start", int, "Start of the span in documents.text (code points)."),
+        _nn("end", int, "End of the span (exclusive)."),
+        _nn("kind", str, "math or accent."),
+        _nn("html", str, "What a page shows instead: MathML (sanitised) or the accented letter."),
+    ],
 )
 
 _READINGS = _table(
@@ -539,6 +560,7 @@ TABLES: tuple[Table, ...] = (
     _CHECKS,
     _READINGS,
     _HISTORY,
+    _SOURCE_MARKUP,
 )
 
 #: What each build read, so the next one can tell which documents changed (build/incremental.py)
@@ -568,6 +590,17 @@ BUILD_TABLES: tuple[Table, ...] = (
                 str,
                 "The document the file belongs to (documents.id); null for vocabulary.yaml.",
             ),
+        ],
+    ),
+    _table(
+        "table_docs",
+        "What every table, view and column of this database holds (the SQL interface's "
+        "descriptions, written by the build: the site shows them).",
+        ("table_name", "column_name"),
+        [
+            Col("table_name", str, "A table or view."),
+            Col("column_name", str, "One of its columns, or '' for the table itself."),
+            _nn("description", str, "What it holds."),
         ],
     ),
     _table(

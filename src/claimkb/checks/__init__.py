@@ -101,10 +101,32 @@ def run_all(
     return findings
 
 
+def _document_lines(doc: str, fs: list[Finding]) -> list[str]:
+    lines = [f"== {doc}"]
+    open_ = [f for f in fs if f.acknowledgement is None]
+    for sev in sorted({f.severity for f in open_}, key=lambda s: SEVERITY_ORDER.get(s, 9)):
+        sel = [f for f in open_ if f.severity == sev]
+        lines.append(f"  {sev} ({len(sel)}):")
+        for f in sel:
+            where = f" ({f.where()})" if f.where() else ""
+            lines.append(f"    [{f.rule}] {f.about_type} {f.about_id}{where}: {f.message}")
+    acked = [f for f in fs if f.acknowledgement is not None]
+    if acked:
+        lines.append(f"  acknowledged ({len(acked)}):")
+        lines += [f"    [{f.rule}] {f.about_type} {f.about_id}: {f.acknowledgement}" for f in acked]
+    return lines
+
+
+def open_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Errors and warnings no curator has acknowledged (what the site counts as open)."""
+    return [f for f in findings if f.severity in ("error", "warning") and f.acknowledgement is None]
+
+
 def report(
     findings: Iterable[Finding], *, only_errors: bool = False, show_info: bool = True
 ) -> str:
-    """The findings as text, grouped by document and severity (errors first)."""
+    """The findings as text, grouped by document and severity (errors first); acknowledged
+    findings apart, with their reasons; a last line counting what is open."""
     items = [
         f
         for f in findings
@@ -117,16 +139,12 @@ def report(
         groups.setdefault(f.document_id or "(knowledge base)", []).append(f)
     lines: list[str] = []
     for doc in sorted(groups):
-        fs = groups[doc]
-        lines.append(f"== {doc}")
-        for sev in sorted({f.severity for f in fs}, key=lambda s: SEVERITY_ORDER.get(s, 9)):
-            sel = [f for f in fs if f.severity == sev]
-            lines.append(f"  {sev} ({len(sel)}):")
-            for f in sel:
-                where = f" ({f.where()})" if f.where() else ""
-                lines.append(f"    [{f.rule}] {f.about_type} {f.about_id}{where}: {f.message}")
-    counts = {s: sum(1 for f in items if f.severity == s) for s in ("error", "warning", "info")}
+        lines += _document_lines(doc, groups[doc])
+    open_ = [f for f in items if f.acknowledgement is None]
+    counts = {s: sum(1 for f in open_ if f.severity == s) for s in ("error", "warning", "info")}
+    acked = len(items) - len(open_)
     lines.append(
         ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n or s == "error")
+        + (f" open; {acked} acknowledged" if acked else "")
     )
     return "\n".join(lines)

@@ -50,10 +50,30 @@ def check(kb: Any, col: Any, deferred: list[tuple[Any, int]] | None = None) -> N
             check_equation(ld, i, eq, claims, col)
 
 
+_WHAT = {
+    "equation": "the equation",
+    "derivation": "a derived step",
+    "text claim": "a claim of the text",
+}
+
+
 def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -> None:
+    """Run the equation's machine check and report its problems, each relation's outcome
+    against its `expect` (also on the claim it is about), and what it says of check_status."""
+    path = ("equations", i, "machine_check")
+    result = _run_machine_check(ld, eq, col, path)
+    passed = result is not None and not result.problems
+    outcomes = result.outcomes if result is not None else []
+    for k, o in enumerate(outcomes):
+        if not _relation_findings(ld, eq, o, claims, col, path + ("relations", k)):
+            passed = False
+    _check_status_findings(ld, i, eq, outcomes, passed, col)
+
+
+def _run_machine_check(ld: Any, eq: Any, col: Any, path: tuple) -> Any:
+    """The machine check's result (None when it could not run), its problems and notes reported."""
     from . import machine
 
-    path = ("equations", i, "machine_check")
     try:
         result = machine.run(eq.machine_check)
     except Exception as e:  # never a traceback in the build: report the equation and the error
@@ -67,129 +87,152 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
             "expressions or report the problem.",
             path,
         )
-        result = None
-    passed = result is not None and not result.problems
-    if result is not None:
-        for p in result.problems:
-            col.add(
-                ld,
-                "equation",
-                eq.id,
-                "machine-check-invalid",
-                "error",
-                f"machine_check of {eq.id}: {p}.",
-                path,
-            )
-        for n in result.notes:
-            col.add(
-                ld,
-                "equation",
-                eq.id,
-                "machine-check-definition",
-                "info",
-                f"machine_check of {eq.id}: {n}.",
-                path,
-            )
-    outcomes = result.outcomes if result is not None else []
-    for k, o in enumerate(outcomes):
-        rel = o.relation
-        rpath = path + ("relations", k)
-        what = {
-            "equation": "the equation",
-            "derivation": "a derived step",
-            "text claim": "a claim of the text",
-        }[rel.role]
-        quote = f' (text: "{rel.quote}")' if rel.quote else ""
-        if o.outcome == rel.expect:
-            if o.outcome == "holds":
-                sev, head = "info", f"Machine check of {what}{quote} passed"
-                tail = ""
-            else:
-                sev, head = (
-                    "warning",
-                    f"The machine confirms that {what}{quote} does not hold, as the curator "
-                    "recorded",
-                )
-                tail = " The document is wrong here; the assessment should say so."
-        elif o.outcome == "undetermined":
-            passed = False
-            sev, head = "warning", f"The machine could not decide {what}{quote}"
-            tail = (
-                " Add values, ranges or definitions so it can be decided, or simplify the relation."
-            )
-        else:
-            passed = False
-            sev = "error"
-            head = (
-                f"The machine finds that {what}{quote} "
-                f"{'holds' if o.outcome == 'holds' else 'does not hold'}, but the machine_check "
-                f"expects it to {'hold' if rel.expect == 'holds' else 'fail'}"
-            )
-            tail = (
-                " Correct the relation, the symbols' values or definitions, or `expect` (and the "
-                "assessment that rests on it)."
-            )
-        if rel.role == "equation" and o.outcome != "holds":
-            passed = False
-        msg = f"{head}: {o.message}.{tail}"
-        if rel.note and sev != "info":
-            msg += f" Curator's note: {rel.note}"
-        col.add(ld, "equation", eq.id, "machine-check", sev, msg, rpath)
-        if rel.about:
-            target = claims.get(rel.about)
-            if target is None:
-                col.add(
-                    ld,
-                    "equation",
-                    eq.id,
-                    "machine-check-invalid",
-                    "error",
-                    f"machine_check of {eq.id}: relation {rel.relation!r} is about {rel.about!r}, "
-                    "which is not a claim. Use the id of a claim.",
-                    rpath + ("about",),
-                )
-                passed = False
-                continue
-            cld, j, claim = target
-            col.add(
-                cld,
-                "claim",
-                claim.id,
-                "machine-check",
-                sev,
-                f"From equation {eq.id}: {msg}",
-                ("claims", j),
-            )
-            if o.outcome == "fails" and claim.status in STATUS_BACKED:
-                col.add(
-                    cld,
-                    "claim",
-                    claim.id,
-                    "machine-check-claim-status",
-                    "error",
-                    f"Claim {claim.id} is rated `{claim.status}`, but the machine check in "
-                    f"equation {eq.id} finds that {rel.relation} does not hold. Re-assess the "
-                    "claim (contradicted?) or correct the machine_check.",
-                    ("claims", j, "status"),
-                )
-            elif o.outcome == "holds" and claim.status in STATUS_AGAINST:
-                col.add(
-                    cld,
-                    "claim",
-                    claim.id,
-                    "machine-check-claim-status",
-                    "warning",
-                    f"Claim {claim.id} is rated `{claim.status}`, but the machine check in "
-                    f"equation {eq.id} finds that {rel.relation} holds. Re-assess the claim, or "
-                    "explain in its rationale why the relation does not settle it.",
-                    ("claims", j, "status"),
-                )
+        return None
+    for p in result.problems:
+        col.add(
+            ld,
+            "equation",
+            eq.id,
+            "machine-check-invalid",
+            "error",
+            f"machine_check of {eq.id}: {p}.",
+            path,
+        )
+    for n in result.notes:
+        col.add(
+            ld,
+            "equation",
+            eq.id,
+            "machine-check-definition",
+            "info",
+            f"machine_check of {eq.id}: {n}.",
+            path,
+        )
+    return result
+
+
+def _relation_findings(
+    ld: Any, eq: Any, o: Any, claims: dict[str, Any], col: Any, rpath: tuple
+) -> bool:
+    """Report one relation's outcome; True when it lets the check pass (the outcome is the
+    expected one, an `equation` relation holds, and `about` names a claim)."""
+    rel = o.relation
+    sev, head, tail = _outcome_message(o)
+    ok = o.outcome == rel.expect and not (rel.role == "equation" and o.outcome != "holds")
+    msg = f"{head}: {o.message}.{tail}"
+    if rel.note and sev != "info":
+        msg += f" Curator's note: {rel.note}"
+    col.add(ld, "equation", eq.id, "machine-check", sev, msg, rpath)
+    if rel.about and not _claim_findings(ld, eq, o, sev, msg, claims, col, rpath):
+        ok = False
+    return ok
+
+
+def _quoted(text: str) -> str:
+    """The relation's text for a message: LaTeX as a $...$ formula (pages show it as math)."""
+    return f" (text: ${text}$)" if "\\" in text else f' (text: "{text}")'
+
+
+def _outcome_message(o: Any) -> tuple[str, str, str]:
+    """(severity, head, tail) of the finding on a relation's outcome."""
+    rel = o.relation
+    what = _WHAT[rel.role]
+    quote = _quoted(rel.quote.strip()) if rel.quote else ""
+    if o.outcome == rel.expect:
+        if o.outcome == "holds":
+            return "info", f"Machine check of {what}{quote} passed", ""
+        return (
+            "warning",
+            f"The machine confirms that {what}{quote} does not hold, as the curator recorded",
+            " The document is wrong here; the assessment should say so.",
+        )
+    if o.outcome == "undetermined":
+        return (
+            "warning",
+            f"The machine could not decide {what}{quote}",
+            " Add values, ranges or definitions so it can be decided, or simplify the relation.",
+        )
+    head = (
+        f"The machine finds that {what}{quote} "
+        f"{'holds' if o.outcome == 'holds' else 'does not hold'}, but the machine_check "
+        f"expects it to {'hold' if rel.expect == 'holds' else 'fail'}"
+    )
+    tail = (
+        " Correct the relation, the symbols' values or definitions, or `expect` (and the "
+        "assessment that rests on it)."
+    )
+    return "error", head, tail
+
+
+def _claim_findings(
+    ld: Any, eq: Any, o: Any, sev: str, msg: str, claims: dict[str, Any], col: Any, rpath: tuple
+) -> bool:
+    """The relation's finding on the claim it is about, and a claim status its outcome
+    contradicts; False (and an error) when `about` is not a claim."""
+    rel = o.relation
+    target = claims.get(rel.about)
+    if target is None:
+        col.add(
+            ld,
+            "equation",
+            eq.id,
+            "machine-check-invalid",
+            "error",
+            f"machine_check of {eq.id}: relation {rel.relation!r} is about {rel.about!r}, "
+            "which is not a claim. Use the id of a claim.",
+            rpath + ("about",),
+        )
+        return False
+    cld, j, claim = target
+    col.add(
+        cld,
+        "claim",
+        claim.id,
+        "machine-check",
+        sev,
+        f"From equation {eq.id}: {msg}",
+        ("claims", j),
+    )
+    if o.outcome == "fails" and claim.status in STATUS_BACKED:
+        col.add(
+            cld,
+            "claim",
+            claim.id,
+            "machine-check-claim-status",
+            "error",
+            f"Claim {claim.id} is rated `{claim.status}`, but the machine check in "
+            f"equation {eq.id} finds that {rel.relation} does not hold. Re-assess the "
+            "claim (contradicted?) or correct the machine_check.",
+            ("claims", j, "status"),
+        )
+    elif o.outcome == "holds" and claim.status in STATUS_AGAINST:
+        col.add(
+            cld,
+            "claim",
+            claim.id,
+            "machine-check-claim-status",
+            "warning",
+            f"Claim {claim.id} is rated `{claim.status}`, but the machine check in "
+            f"equation {eq.id} finds that {rel.relation} holds. Re-assess the claim, or "
+            "explain in its rationale why the relation does not settle it.",
+            ("claims", j, "status"),
+        )
+    return True
+
+
+def _check_status_findings(
+    ld: Any, i: int, eq: Any, outcomes: list[Any], passed: bool, col: Any
+) -> None:
+    """check_status held to the machine check: `verified` needs a passing check in which the
+    relations with role `equation` hold; `incorrect` (or any other status) of an equation the
+    check confirms is pointed out."""
     equation_holds = (
         bool(outcomes)
         and all(o.outcome == "holds" for o in outcomes if o.relation.role == "equation")
         and any(o.relation.role == "equation" for o in outcomes)
     )
-    if eq.check_status == "verified" and not (passed and equation_holds):
+    confirmed = passed and equation_holds
+    if eq.check_status == "verified" and not confirmed:
         col.add(
             ld,
             "equation",
@@ -209,7 +252,7 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
             ),
             ("equations", i, "check_status"),
         )
-    elif eq.check_status == "incorrect" and passed and equation_holds:
+    elif eq.check_status == "incorrect" and confirmed:
         col.add(
             ld,
             "equation",
@@ -221,7 +264,7 @@ def check_equation(ld: Any, i: int, eq: Any, claims: dict[str, Any], col: Any) -
             "(wrong) relation with expect: fails.",
             ("equations", i, "check_status"),
         )
-    elif eq.check_status != "verified" and passed and equation_holds:
+    elif eq.check_status != "verified" and confirmed:
         col.add(
             ld,
             "equation",

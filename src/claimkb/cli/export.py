@@ -63,7 +63,8 @@ def _check_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option(
     "--base-url",
     default=None,
-    help="claimreview: URL of the served database (e.g. https://example.org/claimkb); each review's url is BASE/claims/ID.",
+    help="claimreview (required): the address the site is served at, e.g. "
+    "https://kb.example.org; each review's url is BASE/claim/ID, its claim page.",
 )
 @click.option(
     "--context",
@@ -98,6 +99,11 @@ def export(
             if fmt == "claimreview":
                 from ..exports.claimreview import render
 
+                if not base_url:
+                    raise click.UsageError(
+                        "claimreview needs --base-url: the address the site is served at "
+                        "(each review's url is BASE/claim/ID, the claim's page)"
+                    )
                 _write_text(
                     render(
                         conn,

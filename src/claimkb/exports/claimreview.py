@@ -52,45 +52,80 @@ def _person(name: str) -> dict[str, Any]:
     return {"@type": "Person", "name": name}
 
 
-def _identifiers(row: sqlite3.Row) -> tuple[list[str], list[str]]:
+def _identifiers(row: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(identifier strings, sameAs IRIs) of a work row."""
     ids: list[str] = []
     same: list[str] = []
-    keys = row.keys()
-    if "doi" in keys and row["doi"]:
+    if row.get("doi"):
         ids.append(f"doi:{row['doi']}")
         same.append(f"https://doi.org/{quote(row['doi'], safe='/:;()._-')}")
-    if "isbn" in keys and row["isbn"]:
+    if row.get("isbn"):
         ids.append(f"isbn:{row['isbn']}")
-    if "arxiv_id" in keys and row["arxiv_id"]:
+    if row.get("arxiv_id"):
         ids.append(f"arXiv:{row['arxiv_id']}")
         same.append(f"https://arxiv.org/abs/{row['arxiv_id']}")
     return ids, same
 
 
-def _work(row: sqlite3.Row, *, title_key: str = "title") -> dict[str, Any]:
+def work(row: dict[str, Any]) -> dict[str, Any]:
+    """A document, a reference or an evidence work as a schema.org CreativeWork."""
     out: dict[str, Any] = {"@type": "CreativeWork"}
-    if row[title_key]:
-        out["name"] = row[title_key]
-    authors = json.loads(row["authors"] or "[]")
+    if row.get("title"):
+        out["name"] = row["title"]
+    authors = json.loads(row.get("authors") or "[]")
     if authors:
         out["author"] = [_person(a) for a in authors]
-    if row["year"]:
+    if row.get("year"):
         out["datePublished"] = str(row["year"])
-    keys = row.keys()
-    if "venue" in keys and row["venue"]:
+    if row.get("venue"):
         out["isPartOf"] = {"@type": "CreativeWork", "name": row["venue"]}
-    if "publisher" in keys and row["publisher"]:
+    if row.get("publisher"):
         out["publisher"] = {"@type": "Organization", "name": row["publisher"]}
     ids, same = _identifiers(row)
     if ids:
         out["identifier"] = ids
-    url = row["url"] or (same[0] if same else None)
+    url = row.get("url") or (same[0] if same else None)
     if url:
         out["url"] = url
     if same:
         out["sameAs"] = same
     return out
+
+
+def document_work(doc: dict[str, Any]) -> dict[str, Any]:
+    w = work(doc)
+    w["identifier"] = [f"claimkb:{doc['id']}", *w.get("identifier", [])]
+    return w
+
+
+def claim_url(base_url: str, claim_id: str) -> str:
+    """The canonical address of a claim's page on a site served at base_url."""
+    return f"{base_url.rstrip('/')}/claim/{quote(claim_id, safe='')}"
+
+
+def claim_review(claim: dict[str, Any], doc: dict[str, Any], *, values: dict[str, int],
+                 org: dict[str, Any], date: str, base_url: str,
+                 citations: list[dict[str, Any]] = ()) -> dict[str, Any]:
+    """One ClaimReview: the claim, its rating on the evidence scale, the reviewer, the page."""
+    item: dict[str, Any] = {"@type": "Claim", "text": claim["quote"], "appearance": doc,
+                            "firstAppearance": doc}
+    if claim["voice"] == "authors" and doc.get("author"):
+        item["author"] = doc["author"]
+    rating: dict[str, Any] = {"@type": "Rating", "ratingValue": values[claim["status"]],
+                              "bestRating": max(values.values()),
+                              "worstRating": min(values.values()),
+                              "alternateName": claim["status"]}
+    if claim.get("rationale"):
+        rating["ratingExplanation"] = claim["rationale"]
+    url = claim_url(base_url, claim["id"])
+    review: dict[str, Any] = {
+        "@type": "ClaimReview", "@id": url, "url": url, "identifier": claim["id"],
+        "claimReviewed": claim["statement"], "datePublished": date, "author": org,
+        "reviewRating": rating, "itemReviewed": item,
+    }
+    if citations:
+        review["citation"] = list(citations)
+    return review
 
 
 def scale(conn: sqlite3.Connection) -> dict[str, int]:
@@ -105,82 +140,29 @@ def scale(conn: sqlite3.Connection) -> dict[str, int]:
     return {term: n - i for i, term in enumerate(ranked)}
 
 
-def claimreviews(
-    conn: sqlite3.Connection,
-    *,
-    date: str,
-    publisher: str = "claimkb",
-    publisher_url: str | None = None,
-    base_url: str | None = None,
-    context: str = "embedded",
-) -> dict[str, Any]:
+def claimreviews(conn: sqlite3.Connection, *, date: str, base_url: str,
+                 publisher: str = "claimkb", publisher_url: str | None = None,
+                 context: str = "embedded") -> dict[str, Any]:
     """The JSON-LD document: {"@context": ..., "@graph": [ClaimReview, ...]}."""
     values = scale(conn)
-    best, worst = max(values.values()), min(values.values())
     org: dict[str, Any] = {"@type": "Organization", "name": publisher}
     if publisher_url:
         org["url"] = publisher_url
-    docs = {r["id"]: r for r in conn.execute("select * from documents")}
-    doc_works = {}
-    for doc_id, d in docs.items():
-        w = _work(d)
-        w["identifier"] = [f"claimkb:{doc_id}", *w.get("identifier", [])]
-        doc_works[doc_id] = w
+    docs = {r["id"]: document_work(dict(r)) for r in conn.execute("select * from documents")}
     evidence: dict[str, list[dict[str, Any]]] = {}
-    for e in conn.execute(
-        "select * from evidence where claim_id is not null and cites_bibliography_id is null "
-        "order by id"
-    ):
+    for e in conn.execute("select * from evidence where claim_id is not null and "
+                          "cites_bibliography_id is null order by id"):
         if e["doi"] or e["isbn"] or e["arxiv_id"] or e["url"]:
-            evidence.setdefault(e["claim_id"], []).append(_work(e))
-    graph = []
-    for c in conn.execute(
-        "select * from claims where status != 'not assessed' order by document_id, position, id"
-    ):
-        if (
-            c["status"] not in values
-        ):  # pragma: no cover - the vocabulary and the build keep these in step
-            continue
-        doc = doc_works[c["document_id"]]
-        claim: dict[str, Any] = {
-            "@type": "Claim",
-            "text": c["quote"],
-            "appearance": doc,
-            "firstAppearance": doc,
-        }
-        if c["voice"] == "authors" and doc.get("author"):
-            claim["author"] = doc["author"]
-        rating: dict[str, Any] = {
-            "@type": "Rating",
-            "ratingValue": values[c["status"]],
-            "bestRating": best,
-            "worstRating": worst,
-            "alternateName": c["status"],
-        }
-        if c["rationale"]:
-            rating["ratingExplanation"] = c["rationale"]
-        review: dict[str, Any] = {"@type": "ClaimReview"}
-        if base_url:
-            review["@id"] = review["url"] = (
-                f"{base_url.rstrip('/')}/claims/{quote(c['id'], safe='')}"
-            )
-        review.update(
-            {
-                "identifier": c["id"],
-                "claimReviewed": c["statement"],
-                "datePublished": date,
-                "author": org,
-                "reviewRating": rating,
-                "itemReviewed": claim,
-            }
-        )
-        if c["id"] in evidence:
-            review["citation"] = evidence[c["id"]]
-        graph.append(review)
-    return {
-        "@context": EMBEDDED_CONTEXT if context == "embedded" else REMOTE_CONTEXT,
-        "@graph": graph,
-    }
+            evidence.setdefault(e["claim_id"], []).append(work(dict(e)))
+    graph = [
+        claim_review(dict(c), docs[c["document_id"]], values=values, org=org, date=date,
+                     base_url=base_url, citations=evidence.get(c["id"], []))
+        for c in conn.execute("select * from claims where status in (select term from "
+                              "evidence_statuses where term != 'not assessed') "
+                              "order by document_id, position, id")
+    ]
+    return {"@context": EMBEDDED_CONTEXT if context == "embedded" else REMOTE_CONTEXT,
+            "@graph": graph}
 
 
 def render(conn: sqlite3.Connection, **kw: Any) -> str:

@@ -24,7 +24,7 @@ from ..model import VOCABULARIES, Document, Evidence, Vocabulary
 from ..problems import Problem, display_path
 from .anchor import Anchor, AnchorError, SourceText
 from .mathml import MathError, to_mathml
-from .richtext import raw_latex, render
+from .richtext import raw_latex, render, source_markup
 from .yamlfile import MAX_BYTES, YamlFile, YamlSyntaxError
 
 RECORD_KINDS = ("claims", "equations", "bibliography")
@@ -52,6 +52,8 @@ class LoadedDocument:
     #: rendered text: "<record id>/statement", "<record id>/rationale", "evidence/<n>" (the
     #: n-th item of `evidence`), "document/assessment", "document/metadata_notes" -> HTML
     html: dict[str, str | None] = field(default_factory=dict)
+    #: spans of the source text written in LaTeX: (start, end, kind, html shown in place)
+    markup: list[tuple[int, int, str, str]] = field(default_factory=list)
     yaml: YamlFile | None = field(default=None, repr=False)  # for line look-ups; not pickled
 
 
@@ -547,6 +549,10 @@ def parse_document(
     problems += label_problems + _records(ld, labels, yf, file)
     problems += _top_level_evidence(ld, labels, yf, file)
     problems += _rich_text(ld, yf, file)
+    ld.markup, failed = source_markup(text)
+    problems += [Problem(display_path(source_path), None, msg, "nothing to do unless the "
+                         "formula should render: the text itself stays as received",
+                         severity="warning") for msg in failed]
     return ld, problems
 
 

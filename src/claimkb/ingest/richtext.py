@@ -82,6 +82,21 @@ def render(text: str | None, *, inline: bool = False) -> str | None:
     return _clean(out)
 
 
+def render_math(text: str) -> str:
+    """Escaped text whose $...$ formulas are MathML, with no Markdown (for machine messages,
+    which quote documents verbatim). A formula that cannot be rendered stays as escaped text."""
+    out, pos = [], 0
+    for m in _MATH.finditer(text):
+        try:
+            formula = to_mathml(m.group(1) or m.group(2), display=False)
+        except MathError:
+            continue
+        out += [html.escape(text[pos:m.start()], quote=False), formula]
+        pos = m.end()
+    out.append(html.escape(text[pos:], quote=False))
+    return _clean("".join(out))
+
+
 def raw_latex(text: str | None) -> list[str]:
     """LaTeX commands written outside $...$ (they would show as raw text on a page)."""
     if not text or "\\" not in text:
@@ -90,4 +105,36 @@ def raw_latex(text: str | None) -> list[str]:
     return sorted(set(_RAW_LATEX.findall(outside)))
 
 
-__all__ = ["MathError", "raw_latex", "render"]
+__all__ = ["MathError", "raw_latex", "render", "render_math"]
+
+
+#: a source text's own formulas: $$...$$ (display) and $...$ (inline, on one line)
+_SOURCE_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?![\s$])([^$\n]+?)(?<![\s\\])\$",
+                          re.S)
+#: LaTeX's text accents, \"o and \"{o}, and the combining mark each stands for
+_ACCENT = re.compile(r"""\\(["'`^~])\{?([A-Za-z])\}?""")
+_MARKS = {'"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303"}
+
+
+def source_markup(text: str) -> tuple[list[tuple[int, int, str, str]], list[str]]:
+    """The spans of a source text written in LaTeX, with the HTML a page shows in their
+    place: [(start, end, kind, html)] in text order (kind math or accent), and a message for
+    each formula that cannot be rendered (it is then shown as written)."""
+    import unicodedata
+
+    spans: list[tuple[int, int, str, str]] = []
+    failed: list[str] = []
+    for m in _SOURCE_MATH.finditer(text):
+        display = m.group(1) is not None
+        try:
+            spans.append((m.start(), m.end(), "math", to_mathml(m.group(1 if display else 2),
+                                                                  display=display)))
+        except MathError as e:
+            failed.append(f"the formula at character {m.start()} is shown as written: {e}")
+    taken = [(s, e) for s, e, _k, _h in spans]
+    for m in _ACCENT.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        letter = unicodedata.normalize("NFC", m.group(2) + _MARKS[m.group(1)])
+        spans.append((m.start(), m.end(), "accent", html.escape(letter)))
+    return sorted(spans), failed

@@ -1,45 +1,24 @@
-"""The web layer: Datasette, configured and extended through its documented surface only.
+"""The web layer: a Datasette plugin that adds reader pages to any claimkb database.
 
 It knows the database and nothing else: every page reads the SQLite file through
-Datasette, never the Python models. ``serve_args`` is the datasette command line that
-serves a built database read-only. May import: nothing from claimkb outside site/.
+Datasette (never the Python models), whatever name the file is served under, and leaves
+every other database served beside it plain Datasette. It extends Datasette only through
+documented plugin hooks (``hooks``), its own routes (``pages``) and templates that extend
+Datasette's ``base.html`` through its blocks. Installed as the ``claimkb`` plugin (an entry
+point), so ``claimkb serve`` and a plain ``datasette kb.db`` give the same site.
+
+May import: datasette (its public names), markupsafe, and claimkb.exports.claimreview
+(which reads rows of the database, not models).
 """
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
-
-SITE = Path(__file__).parent
-
-
-def serve_args(db: Path, host: str, port: int) -> list[str]:
-    """The datasette command line that serves the knowledge base read-only.
-
-    Not `-i` (immutable): an incremental build updates the database in place, in a
-    WAL-mode transaction, so Datasette opens it as a normal file with ?mode=ro:
-    read-only connections that see each update once it is committed, never half of one."""
-    args = [
-        sys.executable,
-        "-m",
-        "datasette",
-        "serve",
-        str(db),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--metadata",
-        str(SITE / "metadata.yml"),
-    ]
-    for opt, sub in (("--template-dir", "templates"), ("--plugins-dir", "plugins")):
-        if (SITE / sub).is_dir() and any((SITE / sub).iterdir()):
-            args += [opt, str(SITE / sub)]
-    if (SITE / "static").is_dir():
-        args += ["--static", f"static:{SITE / 'static'}"]
-    settings_file = SITE / "settings.json"
-    if settings_file.exists():
-        for k, v in json.loads(settings_file.read_text()).items():
-            args += ["--setting", k, str(v)]
-    return args
+from .hooks import (  # noqa: F401 - the hook implementations pluggy finds in this package
+    asgi_wrapper,
+    extra_css_urls,
+    extra_js_urls,
+    get_metadata,
+    register_routes,
+    render_cell,
+    startup,
+)
