@@ -13,11 +13,14 @@ May import: datasette (its public names), markupsafe, and claimkb.exports.claimr
 
 from __future__ import annotations
 
-from .hooks import (  # noqa: F401 - the hook implementations pluggy finds in this package
+# the hook implementations: pluggy finds them among this package's names (the package is the
+# plugin, so that Datasette finds its templates/ and static/ beside it)
+from .hooks import (  # noqa: F401
     asgi_wrapper,
     extra_css_urls,
     extra_js_urls,
     get_metadata,
+    prepare_connection,
     register_routes,
     render_cell,
     startup,

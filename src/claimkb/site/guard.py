@@ -1,17 +1,19 @@
 """Every response's security headers, long-lived caching of the site's static files, and the
 bound on full-text searches sent to Datasette's own pages (the asgi_wrapper hook).
 
-* Content-Security-Policy: scripts only from this site, no plugins or objects, no framing
-  by other sites, forms only to this site; X-Content-Type-Options: nosniff; a
-  Referrer-Policy. On the reader pages the only inline scripts that run are those of
-  Datasette's own page layout, allowed by their hashes (found at startup); the site's own
-  script is a static file. Datasette's own pages (tables, rows, the SQL editor) keep the
-  inline scripts their templates carry, which vary with the page: there, inline scripts
-  are allowed and every other rule holds.
+* Content-Security-Policy on every response: scripts only from this site, no plugins or
+  objects, no framing by other sites, forms only to this site, and no inline script but the
+  ones listed by hash. On the reader pages those are the inline scripts of Datasette's own
+  page layout (found once, from an empty page); on Datasette's own pages (tables, rows, the
+  SQL editor), the inline scripts Datasette's templates wrote into that very page, whose
+  hashes are taken from the page before it is sent. Inline event handlers (``onerror=``) and
+  ``javascript:`` links never run. X-Content-Type-Options: nosniff; a Referrer-Policy;
+  X-Frame-Options.
+* A table exported as CSV is served as ``text/csv``.
 * Files under /-/static-plugins/claimkb/ carry a version in their address (``?v=``), so they
   are cached for a year.
 * A ``_search`` parameter over the bounds of ``searching`` on Datasette's table pages is
-  refused with a 400 page that says why (FTS5 ranking cannot be interrupted once started).
+  refused with a 400 page that says why.
 """
 
 from __future__ import annotations
@@ -30,17 +32,16 @@ _RULES = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
-#: the reader pages' policy: no inline script but those allowed by hash
+#: no inline script at all (the hashes of those allowed are added by `policy`)
 CSP = f"default-src 'self'; script-src 'self'; {_RULES}"
-#: Datasette's own pages: their templates' inline scripts run
-CSP_DATASETTE = f"default-src 'self'; script-src 'self' 'unsafe-inline'; {_RULES}"
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
     (b"x-frame-options", b"DENY"),
 ]
-STATIC = b"/-/static-plugins/claimkb/"
+STATIC = "/-/static-plugins/claimkb/"
 YEAR = b"public, max-age=31536000, immutable"
+Headers = list[tuple[bytes, bytes]]
 
 
 def _too_large_search(scope: dict[str, Any]) -> str | None:
@@ -64,14 +65,14 @@ def inline_scripts(html: str) -> list[str]:
 
 
 def policy(allowed: tuple[str, ...] = ()) -> str:
-    """The reader pages' policy, allowing the inline scripts with these hashes."""
+    """The policy, allowing the inline scripts with these hashes."""
     return CSP.replace("script-src 'self'", " ".join(["script-src 'self'", *allowed]), 1)
 
 
 def wrapper(own: Callable[[str], bool],
             allowed: Callable[[], tuple[str, ...]] = tuple) -> Callable[[Any], Any]:
     """The ASGI wrapper. `own(path)` is true for the site's own pages; `allowed()` gives the
-    hashes of the inline scripts they may run."""
+    hashes of the layout's inline scripts they may run."""
 
     def wrap(app: Any) -> Any:
         async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -81,36 +82,71 @@ def wrapper(own: Callable[[str], bool],
             if refusal is not None:
                 return await _refuse(send, refusal)
             path = scope.get("path", "")
-            await app(scope, receive, _with(send, lambda: _headers(path, own, allowed)))
+            if own(path) or path.startswith(STATIC):
+                fixed = _headers(path, policy(allowed()))
+                return await app(scope, receive, _with(send, lambda: fixed))
+            await app(scope, receive, _datasette_page(send, path))
 
         return guarded
 
     return wrap
 
 
-def _headers(path: str, own: Callable[[str], bool],
-             allowed: Callable[[], tuple[str, ...]]) -> list[tuple[bytes, bytes]]:
-    static = path.startswith(STATIC.decode())
-    csp = policy(allowed()) if own(path) or static else CSP_DATASETTE
+def _headers(path: str, csp: str) -> Headers:
     out = [*HEADERS, (b"content-security-policy", csp.encode())]
-    if static:
+    if path.startswith(STATIC):
         out.append((b"cache-control", YEAR))
     return out
 
 
-def _with(send: Any, make: Callable[[], list[tuple[bytes, bytes]]]) -> Any:
-    """`send`, with the headers `make()` gives (when the response starts) replacing the
-    response's own of the same names."""
+def _replace(message: dict[str, Any], headers: Headers) -> dict[str, Any]:
+    names = {k for k, _ in headers}
+    keep = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+    return {**message, "headers": keep + headers}
+
+
+def _with(send: Any, make: Callable[[], Headers]) -> Any:
+    """`send`, with the headers `make()` gives replacing the response's own of those names."""
 
     async def send_with_headers(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            headers = make()
-            names = {k for k, _ in headers}
-            keep = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-            message = {**message, "headers": keep + headers}
+            message = _replace(message, make())
         await send(message)
 
     return send_with_headers
+
+
+def _content_type(message: dict[str, Any]) -> bytes:
+    return dict((k.lower(), v) for k, v in message.get("headers", [])).get(b"content-type", b"")
+
+
+def _datasette_page(send: Any, path: str) -> Any:
+    """`send` for Datasette's own responses: an HTML page is held until it is complete, so
+    that its policy can list the hashes of the inline scripts in it; CSV is text/csv."""
+    held: dict[str, Any] = {}
+    body: list[bytes] = []
+
+    async def send_page(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            kind = _content_type(message)
+            if kind.startswith(b"text/html"):
+                held["start"] = message
+                return
+            extra = _headers(path, CSP)
+            if path.endswith(".csv") and kind.startswith(b"text/plain"):
+                extra.append((b"content-type", b"text/csv; charset=utf-8"))
+            return await send(_replace(message, extra))
+        if "start" not in held or message["type"] != "http.response.body":
+            return await send(message)
+        body.append(message.get("body", b""))
+        if message.get("more_body"):
+            return
+        page = b"".join(body)
+        scripts = tuple(inline_scripts(page.decode("utf-8", "replace")))
+        await send(_replace(held.pop("start"), _headers(path, policy(scripts))))
+        await send({"type": "http.response.body", "body": page})
+
+    return send_page
 
 
 async def _refuse(send: Any, text: str) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 from datasette import hookimpl
 
-from . import cells, guard, kb
+from . import cells, guard, kb, watchdog
 from .pages import layout_scripts, routes
 
 #: what the instance says of itself on Datasette's own pages
@@ -68,6 +68,14 @@ def _own(path: str) -> bool:
 @hookimpl
 def asgi_wrapper(datasette):
     return guard.wrapper(_own, lambda: layout_scripts(datasette))
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    """On a knowledge base's connections, the SQL time limit holds within FTS5 calls too."""
+    tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    if kb.KB_TABLES <= tables:
+        watchdog.watch(conn, datasette.setting("sql_time_limit_ms") / 1000)
 
 
 @hookimpl

@@ -1,9 +1,9 @@
 """What a search may ask of SQLite: a bounded number of plain words.
 
-FTS5 ranks and snips inside single steps of SQLite's virtual machine, which neither the
-SQL time limit nor an interrupt can stop; its work grows with the number of terms. So
-every search the site runs is cut to at most ``MAX_TERMS`` distinct words of at most
-``MAX_CHARS`` characters before SQLite sees it, and the page says so in words. The words
+FTS5 ranks and snips inside single steps of SQLite's virtual machine, which the SQL time
+limit's progress handler does not see (``watchdog`` interrupts such a query at the limit); its work grows with the number of terms. So every search the site runs is cut
+to at most ``MAX_TERMS`` distinct words of at most ``MAX_CHARS`` characters before SQLite
+sees it, and the page says so in words: a search answers in milliseconds, whatever is typed. The words
 are passed to FTS5 as quoted strings (no operators, no column filters), so any input is
 a valid query.
 """

@@ -5,6 +5,14 @@
 if (!document.documentElement.lang) { document.documentElement.lang = "en"; }
 
 document.addEventListener("DOMContentLoaded", function () {
+  /* Datasette 1.0's small-screen "Choose columns" button calls its function from an inline
+     onclick attribute, which the security policy does not run: call it from here */
+  document.querySelectorAll("button.choose-columns-mobile").forEach(function (b) {
+    b.addEventListener("click", function () {
+      if (typeof window.openColumnChooser === "function") { window.openColumnChooser(); }
+    });
+  });
+
   /* reading view: highlight every passage of the record named in the address */
   function mark() {
     document.querySelectorAll(".ckb-target").forEach(function (el) {
