@@ -17,7 +17,10 @@ def test_exact_quote_offsets_are_code_points():
 
 
 def test_hard_line_breaks_in_source_match_spaces_in_quote():
-    text = 'The ring produced an overall magnetic\nfield ("spin") due to the current of the moving\ncharge elements.'
+    text = (
+        'The ring produced an overall magnetic\nfield ("spin") due to the current of the moving\n'
+        "charge elements."
+    )
     a = SourceText(text).anchor('an overall magnetic field ("spin") due to the current')
     assert text[a.start : a.end] == 'an overall magnetic\nfield ("spin") due to the current'
 

@@ -1,11 +1,14 @@
-"""Property-based tests: bad input always gives file:line problems, never a traceback or a partial database;
-anchoring maps whitespace-mangled quotes back to the right offsets."""
+"""Property-based tests: bad input always gives file:line problems, never a traceback, a
+hang or a partial database; anchoring maps whitespace-mangled quotes back to the right
+offsets."""
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -58,7 +61,7 @@ def _assert_clear(problems: list[Problem], yaml_name: str) -> None:
             assert p.line is not None and p.line >= 1, f"no line for: {text}"
 
 
-# --------------------------------------------------------------------------- mutations of a valid file
+# ------------------------------------------------------------------ mutations of a valid file
 
 
 def _mutate(text: str, rng: random.Random, n: int) -> str:
@@ -203,7 +206,8 @@ def test_random_bytes_never_raise(tmp_path_factory, blob):
 )
 @given(seed=st.integers(0, 2**32 - 1))
 def test_build_with_bad_input_writes_nothing(corpus, tmp_path_factory, seed):
-    """`claimkb build` on a broken corpus exits 1 with problems and leaves the previous database byte-identical."""
+    """`claimkb build` on a broken corpus exits 1 with problems and leaves the previous
+    database byte-identical."""
     from claimkb.cli import cli
 
     base = tmp_path_factory.getbasetemp()
@@ -286,3 +290,159 @@ def test_random_quote_anchors_or_explains(text, quote):
         assert e.message and e.hint
     else:
         assert normalize(text[a.start : a.end]) == normalize(quote)
+
+
+# --------------------------------------------------------------------------- hostile values
+
+#: characters that have broken parsers, terminals, databases or pages elsewhere: NUL and
+#: other controls, lone surrogates, bidirectional overrides and isolates, byte-order marks,
+#: non-characters, line and paragraph separators, combining marks, YAML's indicators
+SPECIALS = list(
+    "\x00\x01\x08\x0b\x0c\x1b\x7f\x85\x9b\ud800\udbff\udc00\udfff\u202a\u202b\u202c\u202d"
+    "\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u200b\u200d\ufeff\ufffe\uffff\ufdd0"
+    "\u2028\u2029\u0301\u0338\u00a0\u3000\U0001f600\U0010ffff\r\t\n'\":#&*!|>%@`{}[],?-\\~"
+)
+HOSTILE_TEXT = st.text(
+    alphabet=st.one_of(st.sampled_from(SPECIALS), st.characters(codec=None)), max_size=40
+)
+#: where each field of syn0000001.yaml is (a pattern of its line), and how to write it
+FIELDS = {
+    "title": (r"^title: .*$", "title: {}"),
+    "id": (r"^id: .*$", "id: {}"),
+    "claim id": (r"^  - id: syn0000001-c0000$", "  - id: {}"),
+    "quote": (r"^    quote: .*$", "    quote: {}"),
+    "statement": (r"^    statement: .*$", "    statement: {}"),
+    "key": (r"^    section: Abstract$", "    {}: Abstract"),
+    "sha256": (r"^sha256: .*$", "sha256: {}"),
+    "label": (r'^    label: "1"$', "    label: {}"),
+}
+
+
+def _written(value: str, style: str) -> str:
+    """A value as a curator (or an attacker) might write it in YAML."""
+    import json
+
+    if style == "escaped":  # \\u escapes: a lone surrogate written this way too
+        return json.dumps(value, ensure_ascii=True)
+    if style == "quoted":
+        return json.dumps(value, ensure_ascii=False)
+    if style == "block":
+        return "|\n      " + value.replace("\n", "\n      ")
+    return value  # plain
+
+
+@st.composite
+def hostile_value(draw) -> tuple[str, str, str]:
+    """(field, value, style): a hostile value, up to some 200 KB, written into a field."""
+    value = draw(HOSTILE_TEXT) * draw(st.sampled_from([1, 1, 1, 64, 5000]))
+    style = draw(st.sampled_from(["escaped", "quoted", "block", "plain"]))
+    return draw(st.sampled_from(sorted(FIELDS))), value, style
+
+
+KEYS = ["id", "quote", "statement", "status", "links", "evidence", "to", "relation", "<<", "x"]
+_LEAF = st.one_of(HOSTILE_TEXT, st.integers(), st.floats(), st.booleans(), st.none())
+#: (a YAML value, how many times it stands in the claims list)
+HOSTILE_SHAPE = st.tuples(
+    st.recursive(
+        _LEAF,
+        lambda kids: st.one_of(
+            st.lists(kids, max_size=4), st.dictionaries(st.sampled_from(KEYS), kids, max_size=4)
+        ),
+        max_leaves=20,
+    ),
+    st.sampled_from([1, 3, 2000]),
+)
+
+
+def hostile_bytes(text: str, case: tuple) -> bytes:
+    """The document text with the hostile case put in: a value in a field, or a shape in
+    place of the claims."""
+    import yaml
+
+    if len(case) == 3:
+        field, value, style = case
+        pattern, line = FIELDS[field]
+        text = re.sub(
+            pattern, lambda _m: line.format(_written(value, style)), text, count=1, flags=re.M
+        )
+    else:
+        value, repeat = case
+        head, tail = text.split("claims:\n", 1)
+        dumped = yaml.safe_dump({"claims": [value] * repeat}, allow_unicode=True)
+        text = head + dumped + tail[tail.index("equations:") :]
+    return text.encode("utf-8", "surrogatepass")  # a lone surrogate: bytes that are not UTF-8
+
+
+def _loads_or_explains(corpus: Path, dest: Path, case: tuple) -> None:
+    data = _fresh_copy(corpus, dest)
+    path = data / "documents" / "syn0000001.yaml"
+    path.write_bytes(hostile_bytes(path.read_text(encoding="utf-8"), case))
+    t = time.perf_counter()
+    ld, problems = parse_document(path, data / "sources", data)
+    assert time.perf_counter() - t < 5.0
+    errors = [p for p in problems if p.severity == "error"]
+    if ld is None or errors:
+        _assert_clear(errors or problems, "syn0000001.yaml")
+
+
+@settings(FUZZ, max_examples=200)
+@given(case=hostile_value())
+def test_hostile_unicode_in_any_field_gives_problems_with_lines_or_loads(
+    corpus, tmp_path_factory, case
+):
+    _loads_or_explains(corpus, tmp_path_factory.getbasetemp() / "hostile", case)
+
+
+@settings(FUZZ, max_examples=60)
+@given(case=HOSTILE_SHAPE)
+def test_hostile_yaml_shapes_give_problems_with_lines(corpus, tmp_path_factory, case):
+    _loads_or_explains(corpus, tmp_path_factory.getbasetemp() / "shapes", case)
+
+
+def _content(db: Path) -> str:
+    from claimkb.bench.run import table_contents
+
+    return hashlib.sha256(repr(table_contents(db)).encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def old_database(corpus, tmp_path_factory) -> tuple[Path, str]:
+    from claimkb.build import build
+
+    db = tmp_path_factory.mktemp("old") / "pristine.db"
+    build(corpus, db, workers=1)
+    return db, _content(db)
+
+
+@settings(FUZZ, max_examples=40)
+@given(case=st.one_of(hostile_value(), HOSTILE_SHAPE))
+def test_a_build_with_hostile_input_leaves_the_old_database_intact(
+    corpus, old_database, tmp_path_factory, case
+):
+    """`claimkb build` (and --full) on hostile input: exit 0 or 1 within 5 s, never a
+    traceback; after a failure the old database holds the same rows (content hash) and the
+    same bytes, and no temporary file is left."""
+    from claimkb.cli import cli
+
+    pristine, old_hash = old_database
+    base = tmp_path_factory.getbasetemp()
+    data = _fresh_copy(corpus, base / "hostile-build")
+    path = data / "documents" / "syn0000001.yaml"
+    path.write_bytes(hostile_bytes(path.read_text(encoding="utf-8"), case))
+    for extra in ((), ("--full",)):
+        db = base / "hostile-db" / "claimkb.db"
+        db.parent.mkdir(exist_ok=True)
+        for p in db.parent.iterdir():
+            p.unlink()
+        shutil.copyfile(pristine, db)
+        before = db.read_bytes()
+        t = time.perf_counter()
+        r = CliRunner().invoke(cli, ["build", "--data", str(data), "--db", str(db), *extra])
+        assert time.perf_counter() - t < 5.0
+        assert r.exit_code in (0, 1), r.output
+        assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+        assert "Traceback" not in r.output
+        if r.exit_code == 1:
+            assert "nothing was written" in r.output, r.output
+            assert _content(db) == old_hash and db.read_bytes() == before
+        assert [p.name for p in db.parent.iterdir() if p.name.startswith(".claimkb.db.")] == []

@@ -96,7 +96,8 @@ def test_good_fixture_loads(tmp_path):
 
 
 CASES = {
-    # name: (mutation of the good YAML, text on the expected line, expected message part, expected hint part)
+    # name: (mutation of the good YAML, text on the expected line, expected message part,
+    #        expected hint part)
     "yaml syntax": (
         lambda y: y.replace("    statement: The Bohr radius", "    statement: [The Bohr radius"),
         "claim_type: empirical",
@@ -125,7 +126,10 @@ CASES = {
     ),
     "missing key": (
         lambda y: y.replace(
-            "    statement: A measurement on one entangled particle instantly influences the other.\n",
+            (
+                "    statement: A measurement on one entangled particle "
+                "instantly influences the other.\n"
+            ),
             "",
         ),
         "- id: doc1-c02",
@@ -335,7 +339,8 @@ def test_a_broken_document_does_not_make_links_into_it_look_dangling(tmp_path):
     (data / "documents" / "doc2.yaml").write_text(
         f"id: doc2\ntitle: T\nkind: web page\nsha256: {sha}\nclaims:\n"
         "  - id: doc2-c01\n    quote: Another text.\n    statement: s\n    claim_type: empirical\n"
-        "    links:\n      - {relation: restates, to: doc1-c01}\n      - {relation: restates, to: doc1-c99}\n"
+        "    links:\n      - {relation: restates, to: doc1-c01}\n"
+        "      - {relation: restates, to: doc1-c99}\n"
     )
     doc1 = data / "documents" / "doc1.yaml"
     doc1.write_text(doc1.read_text().replace("status: established", "status: proven"))

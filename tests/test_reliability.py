@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -94,7 +95,6 @@ def corpus(tmp_path_factory) -> Path:
 @pytest.fixture
 def built(corpus, tmp_path) -> tuple[Path, Path, dict]:
     """A private copy of the corpus and a database built from it (the 'previous' database)."""
-    import shutil
 
     data = tmp_path / "data"
     shutil.copytree(corpus, data)
@@ -155,23 +155,100 @@ def test_first_build_killed_leaves_no_database_or_a_whole_one(corpus, tmp_path, 
     assert snapshot(db)["counts"]["claims"] == N_CLAIMS and _leftovers(db) == []
 
 
-@pytest.mark.parametrize("mode", ["full", "incremental"])
-@pytest.mark.parametrize("delay", [0.05, 0.3, 0.6, 0.9, 1.2])
-def test_build_killed_at_a_random_moment_leaves_old_or_new_database(built, tmp_path, delay, mode):
-    data, db, before = built
-    extra = ("--full",) if mode == "full" else ()
+#: random kills of each mode (`claimkb build --full`, and the update in place)
+KILLS_PER_MODE = 26
+
+
+def content_hash(db: Path) -> str:
+    """sha256 of every table's rows (build times aside): one state of the database."""
+    from claimkb.bench.run import table_contents
+
+    return hashlib.sha256(repr(table_contents(db)).encode()).hexdigest()
+
+
+def _restore(pristine: Path, db: Path) -> None:
+    """The previous database back in place (a stale WAL next to it would be replayed)."""
+    for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        p.unlink(missing_ok=True)
+    shutil.copyfile(pristine, db)
+
+
+@pytest.fixture(scope="module")
+def two_states(corpus, tmp_path_factory) -> dict:
+    """A corpus whose every document changed since `pristine` was built from it: the old
+    and the new content hash, and how long each mode of build takes from the old state."""
+    tmp = tmp_path_factory.mktemp("kills")
+    data = tmp / "data"
+    shutil.copytree(corpus, data)
+    db = tmp / "out" / "claimkb.db"
+    subprocess.run(build_cmd(data, db), check=True, env=_env(tmp), capture_output=True)
+    pristine = tmp / "pristine.db"
+    shutil.copyfile(db, pristine)
+    n_docs = len(list((data / "documents").glob("*.yaml")))
+    for k in range(n_docs):  # all of them: the update re-reads 15 documents, not one
+        synth.touch_document(data, k)
+    states = {"data": data, "db": db, "pristine": pristine, "tmp": tmp}
+    states["old"] = content_hash(pristine)
+    for mode, extra in (("full", ("--full",)), ("incremental", ())):
+        _restore(pristine, db)
+        t = time.perf_counter()
+        r = subprocess.run(build_cmd(data, db, *extra), env=_env(tmp), capture_output=True)
+        states[mode] = time.perf_counter() - t
+        assert r.returncode == 0 and (mode == "full") == (b"built" in r.stdout), r
+        states["new"] = content_hash(db)
+    assert states["new"] != states["old"]
+    return states
+
+
+def _kill_at(states: dict, extra: tuple[str, ...], delay: float) -> int | None:
+    """Run a build from the old state and SIGKILL it (and its children) after `delay`;
+    the exit status when it finished first."""
+    _restore(states["pristine"], states["db"])
     proc = subprocess.Popen(
-        build_cmd(data, db, *extra),
-        env=_env(tmp_path),
+        build_cmd(states["data"], states["db"], *extra),
+        env=_env(states["tmp"]),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: the kill reaches its children
     )
-    time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    after = snapshot(db)  # integrity_check inside
-    assert after["counts"] == before["counts"]
-    assert after["fts_rare"] == before["fts_rare"]
+    try:
+        proc.wait(timeout=delay)
+        return proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return None
+
+
+@pytest.mark.parametrize("mode", ["full", "incremental"])
+def test_builds_killed_at_random_moments_leave_exactly_the_old_or_the_new_state(two_states, mode):
+    """SIGKILL at KILLS_PER_MODE seeded random moments spread over the whole build (from
+    the interpreter's start to past the end): the database always opens, passes
+    integrity_check and holds exactly the old rows or exactly the new ones; the next build
+    removes what the killed one left."""
+    import random
+
+    from claimkb.build import build
+
+    states, db = two_states, two_states["db"]
+    rng = random.Random(f"kills:{mode}")
+    span = 1.15 * states[mode]
+    delays = [(k + rng.random()) * span / KILLS_PER_MODE for k in range(KILLS_PER_MODE)]
+    seen = []
+    for delay in delays:
+        rc = _kill_at(states, ("--full",) if mode == "full" else (), delay)
+        assert rc in (None, 0), f"killed after {delay:.3f}s: exit {rc}"
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            assert conn.execute("pragma integrity_check").fetchone()[0] == "ok", delay
+        finally:
+            conn.close()
+        state = {states["old"]: "old", states["new"]: "new"}.get(content_hash(db))
+        assert state is not None, f"killed after {delay:.3f}s: neither the old nor the new rows"
+        seen.append(state)
+        build(states["data"], db)  # the next build: the new state, and nothing left over
+        assert content_hash(db) == states["new"] and _leftovers(db) == [], delay
+    assert "old" in seen and "new" in seen, seen  # the delays reached past the commit
 
 
 def test_concurrent_builds_do_not_corrupt_the_database(built, tmp_path):

@@ -107,7 +107,8 @@ def test_an_edited_document_is_updated_in_place_and_equals_a_full_build(built, t
     assert (
         hits
         == conn.execute(
-            "select count(*) from claims where document_id = 'syn0000003' and statement like '%revision 2%'"
+            "select count(*) from claims where document_id = 'syn0000003' "
+            "and statement like '%revision 2%'"
         ).fetchone()[0]
         > 0
     )
@@ -221,7 +222,8 @@ def test_contradiction_findings_of_other_documents_are_rejudged(built, tmp_path)
         for f in e.value.findings
     )
     assert table_contents(db) == before
-    # with the target merely `supported`, the update writes the warning into the linking document's findings
+    # with the target merely `supported`, the update writes the warning into the linking
+    # document's findings
     target["status"] = "supported"
     d4.write_text(yaml.safe_dump(doc4, sort_keys=False, allow_unicode=True))
     assert build(data, db).mode == "incremental"

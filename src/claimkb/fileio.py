@@ -11,7 +11,8 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path next to `path`; renamed onto `path` when the block succeeds, removed if it fails."""
+    """A temporary path next to `path`; renamed onto `path` when the block succeeds,
+    removed if it fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

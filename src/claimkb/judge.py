@@ -30,11 +30,15 @@ from typing import Any
 
 from .checks.equations import check_equation
 from .checks.findings import Collector, Finding, acknowledge
-from .ingest.load import RECORD_KINDS, SINGULAR, LoadedDocument, line_of, parse_document, read_yaml
+from .ingest.load import RECORD_KINDS, SINGULAR, LoadedDocument, line_of, parse_document
 from .problems import Problem, display_path
 
 #: statuses that say a claim is backed by evidence, best first
 BACKED = ("established", "supported")
+#: how a record is named in a message (with its number in its document's list)
+_RECORD_NAMES = {"claims": "claim", "equations": "equation", "bibliography": "bibliography entry"}
+#: the YAML of this many documents is kept for line look-ups (the most recently used)
+_YAML_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,20 @@ class Summary:
     acknowledged: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def summarise(ld: LoadedDocument, deferred: Iterable[int] = (),
-              acknowledged: dict[tuple[str, str], str] | None = None) -> Summary:
+def summarise(
+    ld: LoadedDocument,
+    deferred: Iterable[int] = (),
+    acknowledged: dict[tuple[str, str], str] | None = None,
+) -> Summary:
     """The judge's view of a loaded document."""
     d = ld.doc
-    s = Summary(ld.path, d.id, evidence=list(ld.foreign_evidence), deferred=list(deferred),
-                acknowledged=dict(acknowledged or {}))
+    s = Summary(
+        ld.path,
+        d.id,
+        evidence=list(ld.foreign_evidence),
+        deferred=list(deferred),
+        acknowledged=dict(acknowledged or {}),
+    )
     for kind in RECORD_KINDS:
         for i, rec in enumerate(getattr(d, kind)):
             s.records.append((rec.id, kind, i, rec.status if kind == "claims" else None))
@@ -151,6 +163,7 @@ class Judge:
         self.ack_docs: dict[tuple[str, str], tuple[Path, str]] = {}
         self.problems: list[Problem] = []
         self.external = external
+        self._refs: dict[Path, Any] = {}  # documents whose YAML was read for a line
 
     # -- what the judge is told
 
@@ -161,11 +174,12 @@ class Judge:
         self.docs.append((s.path, s.doc_id))
         if s.doc_id in self.doc_ids:
             other = self.docs[self.doc_ids[s.doc_id]][0]
+            at = f"{display_path(other)}:{self._line(other, s.doc_id, ('id',))}"
             self.problems.append(
                 Problem(
                     display_path(s.path),
                     self._line(s.path, s.doc_id, ("id",)),
-                    f"document id {s.doc_id!r} is also used by {display_path(other)}",
+                    f"document id {s.doc_id!r} is also used by {at}",
                     "give each document its own id",
                 )
             )
@@ -186,13 +200,14 @@ class Judge:
     ) -> None:
         other = self.lookup(rid)  # a document seen before, or (incremental) the database
         if other is not None:
-            at = f"{display_path(other.path)}:{self._line(other.path, other.doc_id, (other.kind, other.index, 'id'))}"
+            line = self._line(other.path, other.doc_id, (other.kind, other.index, "id"))
+            what = _RECORD_NAMES[other.kind]
             self.problems.append(
                 Problem(
                     display_path(s.path),
                     self._line(s.path, s.doc_id, (kind, i, "id")),
-                    f"duplicate id {rid!r}: also used by "
-                    f"{SINGULAR[other.kind]} {other.index} in {at}",
+                    f"duplicate id {rid!r}: also the id of {what} {other.index + 1} of "
+                    f"{other.doc_id} at {display_path(other.path)}:{line}",
                     "ids must be unique across the knowledge base; rename one",
                 )
             )
@@ -241,17 +256,35 @@ class Judge:
         out = []
         for (rule, about), _reason in sorted(self.acks.items()):
             path, doc_id = self.ack_docs[(rule, about)]
-            out.append(Problem(display_path(path), self._line(path, doc_id, ("acknowledged",)),
-                               f"acknowledges a `{rule}` finding about {about}, which the checks "
-                               "do not make", "remove the acknowledgement (the finding is gone, "
-                               "or rule and id are misspelt)", severity="warning"))
+            out.append(
+                Problem(
+                    display_path(path),
+                    self._line(path, doc_id, ("acknowledged",)),
+                    f"acknowledges a `{rule}` finding about {about}, which the checks do not make",
+                    "remove the acknowledgement (the finding is gone, or rule and id are misspelt)",
+                    severity="warning",
+                )
+            )
         return out
 
+    def _ref(self, path: Path, doc_id: str) -> Any:
+        """A document for line look-ups, its YAML read once for all its problems and
+        findings (a file with thousands of duplicate ids is not read thousands of times)."""
+        ref = self._refs.pop(path, None) or document_ref(path, doc_id)
+        self._refs[path] = ref  # the most recently used last
+        if len(self._refs) > _YAML_KEPT:
+            del self._refs[next(iter(self._refs))]
+        return ref
+
     def _line(self, path: Path, doc_id: str, where: tuple[Any, ...]) -> int | None:
-        return line_of(document_ref(path, doc_id), where)
+        return line_of(self._ref(path, doc_id), where)
 
     def _link_line(self, link: Link) -> int | None:
-        j = link.link_index if link.link_index is not None else _find_link(link)
+        j = link.link_index
+        if j is None:
+            ref = self._ref(link.path, link.doc_id)
+            line_of(ref, ())  # reads its YAML
+            j = _find_link(link, ref.yaml)
         where: tuple[Any, ...] = ("claims", link.claim_index, "links")
         if j is not None:
             where += (j, "to")
@@ -307,7 +340,7 @@ class Judge:
                 where += (link.link_index,)
             contradiction(
                 col,
-                document_ref(link.path, link.doc_id),
+                self._ref(link.path, link.doc_id),
                 link.claim_id,
                 link.claim_status,
                 link.to,
@@ -329,7 +362,11 @@ class Judge:
         out = []
         for cycle in find_cycles(graph):
             closing = next(
-                (first[(a, b)] for a, b in zip(cycle, cycle[1:] + cycle[:1]) if (a, b) in first),
+                (
+                    first[(a, b)]
+                    for a, b in zip(cycle, cycle[1:] + cycle[:1], strict=True)
+                    if (a, b) in first
+                ),
                 None,
             )
             if closing is None:  # only among documents not read again: reported when they were
@@ -397,9 +434,8 @@ class Judge:
             check_equation(ld, i, eq, claims, col)
 
 
-def _find_link(link: Link) -> int | None:
+def _find_link(link: Link, yf: Any) -> int | None:
     """Index of a link the database knows in its claim's YAML list (for a problem's line)."""
-    yf, _ = read_yaml(link.path)
     try:
         links = yf.data["claims"][link.claim_index].get("links") or []  # type: ignore[union-attr]
         return next(

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..checks import run_all
 from ..checks.findings import acknowledge
-from ..ingest.load import KnowledgeBase, LoadedDocument, parse_document, record_ids
+from ..ingest.load import KnowledgeBase, LoadedDocument, open_regular, parse_document
 from ..judge import Summary, summarise
 from ..problems import Problem
 from .rows import Rows, document_rows
@@ -63,9 +63,10 @@ class DocResult:
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 of a data file's bytes, exactly as stored (a change of line endings is a change)."""
+    """sha256 of a data file's bytes, exactly as stored (a change of line endings is a change).
+    OSError for what is not a regular file (a named pipe would make it wait forever)."""
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open(open_regular(path), "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -100,9 +101,8 @@ def process_document(
 ) -> DocResult:
     """Everything one document needs on its own (runs in a worker process)."""
     res = DocResult(path)
-    ld, res.problems = parse_document(path, sources, data_dir)
+    ld, res.problems = parse_document(path, sources, data_dir, raw_ids=res.raw_ids)
     if ld is None:
-        res.raw_ids = record_ids(path)
         return res
     res.doc_id = ld.doc.id
     deferred: list[tuple[Any, int]] = []

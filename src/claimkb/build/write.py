@@ -99,9 +99,7 @@ class TempDatabase:
         # foreign keys are checked once, in bulk, by the side build's foreign_key_check:
         # cheaper than a parent look-up per inserted row, and just as strict
         conn.execute("pragma foreign_keys = off")
-        max_pages = os.environ.get("CLAIMKB_MAX_PAGES")  # tests: a disk that fills up
-        if max_pages:
-            conn.execute(f"pragma max_page_count = {int(max_pages)}")
+        limit_pages(conn)
         self.db = sqlite_utils.Database(conn)
         ensure_db_shape(self.db, indexes=False)
         self.phase("create")
@@ -202,6 +200,15 @@ class TempDatabase:
             self.tmp.unlink()
 
 
+def limit_pages(conn: sqlite3.Connection) -> None:
+    """CLAIMKB_MAX_PAGES=<n>, for the tests: a disk that fills up once the file written has
+    n pages (SQLite never lowers the bound below the pages a file already has, so on an
+    existing database it means: full as soon as it grows)."""
+    max_pages = os.environ.get("CLAIMKB_MAX_PAGES")
+    if max_pages:
+        conn.execute(f"pragma max_page_count = {int(max_pages)}")
+
+
 def recover(conn: sqlite3.Connection) -> None:
     """Bring an existing database into WAL mode (a database written by an older
     claimkb, or restored from a copy, may be in rollback-journal mode)."""
@@ -267,17 +274,17 @@ TEMP_SUFFIXES = (".tmp", ".tmp-wal", ".tmp-shm")
 class DiskFull(Exception):
     """The disk ran out of room while a build wrote; nothing was installed."""
 
-    def __init__(self, folder: Path, needed: int, free: int) -> None:
+    def __init__(self, folder: Path, needed: int, free: int, existed: bool = True) -> None:
         super().__init__(f"disk full in {folder}")
-        self.folder, self.needed, self.free = folder, needed, free
+        self.folder, self.needed, self.free, self.existed = folder, needed, free, existed
 
     def advice(self) -> str:
         mb = 1024 * 1024
+        kept = "the previous database is unchanged" if self.existed else "nothing was written"
         return (
             f"the disk holding {self.folder} is full: the build needs about "
             f"{-(-self.needed // mb)} MB there and {self.free // mb} MB are free. "
-            "Free some space (or build elsewhere with --db) and run the build again; "
-            "the previous database is unchanged."
+            f"Free some space (or build elsewhere with --db) and run the build again; {kept}."
         )
 
 
@@ -287,10 +294,13 @@ def is_disk_full(e: BaseException) -> bool:
     return isinstance(e, sqlite3.OperationalError) and "database or disk is full" in str(e)
 
 
-def disk_full(db_path: Path, reached: int) -> DiskFull:
-    """What a full disk cost a build: it needs room for the file it had reached, the side
-    file and the copy into an existing database, about twice the larger of the two."""
+def disk_full(db_path: Path, reached: int, *, in_place: bool = False) -> DiskFull:
+    """What a full disk cost a build. A full build needs room for the file it had reached,
+    the side file and the copy into an existing database: about twice the larger of the
+    two. An update in place (`in_place`) needs room for its write-ahead log, which had
+    reached `reached` bytes, and as much again for the checkpoint."""
     folder = db_path.parent
     existing = db_path.stat().st_size if db_path.exists() else 0
-    needed = 2 * max(reached, existing) + 16 * 1024 * 1024
-    return DiskFull(folder, needed, shutil.disk_usage(folder).free)
+    margin = 16 * 1024 * 1024
+    needed = 2 * reached + margin if in_place else 2 * max(reached, existing) + margin
+    return DiskFull(folder, needed, shutil.disk_usage(folder).free, existed=existing > 0)

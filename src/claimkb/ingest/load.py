@@ -11,8 +11,10 @@ only its two files; what spans documents is the judge's (``claimkb.judge``).
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import os
+import stat
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +97,14 @@ def _model_at(path: tuple[Any, ...], model: Any = Document) -> type[BaseModel] |
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
+def shown(value: Any) -> str:
+    """A key or id from a data file as a message may print it: as written when it is
+    printable, else escaped (a terminal must not receive the file's control characters,
+    escape sequences or bidirectional overrides)."""
+    text = str(value)
+    return text if text.isprintable() else repr(text)
+
+
 def _where(loc: tuple[Any, ...], data: Any) -> str:
     """A readable name for a location: claims[3] (id 000-c04).status"""
     out = ""
@@ -103,13 +113,13 @@ def _where(loc: tuple[Any, ...], data: Any) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + shown(part)
         try:
             node = node[part]
         except (IndexError, KeyError, TypeError):
             node = None
         if isinstance(part, int) and isinstance(node, dict) and "id" in node:
-            out += f" (id {node['id']})"
+            out += f" (id {shown(node['id'])})"
     return out or "the document"
 
 
@@ -134,7 +144,10 @@ def _validation_problem(e: dict[str, Any], yf: YamlFile, file: str, model: Any) 
             f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
         )
         return Problem(
-            file, yf.line(loc), f"unknown key `{loc[-1]}` in {_where(loc[:-1], yf.data)}", hint
+            file,
+            yf.line(loc),
+            f"unknown key `{shown(loc[-1])}` in {_where(loc[:-1], yf.data)}",
+            hint,
         )
     if typ == "literal_error":
         expected = e.get("ctx", {}).get("expected", "")
@@ -145,11 +158,11 @@ def _validation_problem(e: dict[str, Any], yf: YamlFile, file: str, model: Any) 
             f"use one of the vocabulary's labels exactly: {expected} "
             "(data/vocabulary.yaml defines them)",
         )
-    shown = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
+    got_text = repr(got) if not isinstance(got, (dict, list)) else type(got).__name__
     return Problem(
         file,
         yf.line(loc),
-        f"`{where}`: {e['msg']} (got {shown})",
+        f"`{where}`: {e['msg']} (got {got_text})",
         "fix the value; see schema/document.schema.json for the expected type",
     )
 
@@ -188,38 +201,63 @@ def outside_link(path: Path, root: Path | None) -> Problem | None:
     )
 
 
+class NotRegularFile(OSError):
+    """A named pipe, socket or device where a data file is expected."""
+
+
+def open_regular(path: Path) -> int:
+    """A descriptor of a regular file, opened without waiting: a named pipe or a device
+    (e.g. a link to /dev/stdin) would make a plain open() or read() wait forever."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    st = os.fstat(fd)
+    if stat.S_ISREG(st.st_mode):
+        return fd
+    os.close(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "a folder")
+    raise NotRegularFile(errno.EINVAL, "not a regular file (a named pipe, socket or device)")
+
+
+def _read_limited(path: Path, limit: int) -> bytes:
+    """At most limit + 1 bytes of a regular file (OSError for anything else)."""
+    with open(open_regular(path), "rb") as fh:
+        return fh.read(limit + 1)
+
+
+def _too_large(file: str, raw: bytes, limit: int) -> Problem:
+    line = raw.count(b"\n", 0, limit) + 1  # where the bound is passed
+    return Problem(
+        file,
+        line,
+        f"the file has more than {limit:,} bytes, the most a data file may have "
+        "(the bound is passed on this line)",
+        "split the document, or shorten it",
+    )
+
+
 def read_bytes(
     path: Path, limit: int, root: Path | None = None
 ) -> tuple[bytes | None, list[Problem]]:
     """The bytes of a data file, or None and why not (missing, a link outside the data
-    folder, too large, unreadable)."""
+    folder, not a regular file, too large, unreadable)."""
     file = display_path(path)
     link = outside_link(path, root)
     if link is not None:
         return None, [link]
     try:
-        size = os.stat(path).st_size
-        if size > limit:
-            return None, [
-                Problem(
-                    file,
-                    None,
-                    f"the file has {size:,} bytes, more than the {limit:,} a data file may have",
-                    "split it, or shorten it",
-                )
-            ]
-        with open(path, "rb") as fh:
-            raw = fh.read(limit + 1)
+        raw = _read_limited(path, limit)
     except FileNotFoundError:
         return None, [Problem(file, None, "file not found", "create it or correct the path")]
     except IsADirectoryError:
         return None, [Problem(file, None, "a folder where a file is expected", "remove it")]
+    except NotRegularFile as e:
+        return None, [Problem(file, None, e.strerror, "replace it by the file itself")]
     except OSError as e:
         return None, [
             Problem(file, None, f"cannot read the file: {e.strerror}", "check its permissions")
         ]
-    if len(raw) > limit:  # grew while being read
-        return None, [Problem(file, None, f"the file has more than {limit:,} bytes", "shorten it")]
+    if len(raw) > limit:
+        return None, [_too_large(file, raw, limit)]
     return raw, []
 
 
@@ -248,13 +286,16 @@ def read_yaml(path: Path, root: Path | None = None) -> tuple[YamlFile | None, li
                 file,
                 e.line,
                 e.message,
-                "fix the YAML syntax (indentation, quotes, colons); the limits on size, "
-                "nesting and aliases are in docs/curation.md",
+                "fix the YAML syntax (indentation, quotes, colons); the bounds on size, "
+                "nesting, aliases and values are in the README (Input bounds)",
             )
         ]
     dups = [
         Problem(
-            file, line, f"key `{key}` is given twice in the same mapping", "keep only one of them"
+            file,
+            line,
+            f"key `{shown(key)}` is given twice in the same mapping",
+            "keep only one of them",
         )
         for line, key in yf.duplicate_keys()
     ]
@@ -275,7 +316,8 @@ def _vocabulary_mismatch(vocab: Vocabulary, yf: YamlFile, file: str) -> list[Pro
                     f"vocabulary `{name}` does not match the data model"
                     + (f"; missing {missing}" if missing else "")
                     + (f"; not in the model {extra}" if extra else ""),
-                    "labels are a public contract: change src/claimkb/model.py and this file together",
+                    "labels are a public contract: change src/claimkb/model.py and this "
+                    "file together",
                 )
             )
         ranks = [t.rank for t in getattr(vocab, name)]
@@ -342,7 +384,8 @@ def _read_source(
                 yf.line(("sha256",)),
                 f"sha256 of {src_file} is {sha}, but the document records {doc.sha256}",
                 "the source text must stay byte-identical to what was received: restore it, "
-                "or if a new text was received on purpose, record its sha256 and re-check every quote",
+                "or if a new text was received on purpose, record its sha256 and re-check "
+                "every quote",
             )
         )
     try:
@@ -418,6 +461,29 @@ def _own_evidence(
                 )
             )
         ld.evidence.append((SINGULAR[kind], rec.id, ev))
+    return problems
+
+
+def _duplicate_links(doc: Document, yf: YamlFile, file: str) -> list[Problem]:
+    """A link given twice in one claim (the same target and relation): the database keeps
+    one row per link, so say where both are instead of failing to write the second."""
+    problems = []
+    for i, claim in enumerate(doc.claims):
+        first: dict[tuple[str, str], int] = {}
+        for j, link in enumerate(claim.links):
+            key = (link.to, link.relation)
+            if key in first:
+                at = yf.line(("claims", i, "links", first[key]))
+                problems.append(
+                    Problem(
+                        file,
+                        yf.line(("claims", i, "links", j)),
+                        f"claim {claim.id} links to {link.to} (`{link.relation}`) twice; "
+                        f"the first link is at {file}:{at}",
+                        "keep one of them (put both notes in it)",
+                    )
+                )
+            first.setdefault(key, j)
     return problems
 
 
@@ -509,14 +575,25 @@ def _top_level_evidence(
 
 
 def parse_document(
-    path: Path, sources_dir: Path, root: Path | None = None
+    path: Path, sources_dir: Path, root: Path | None = None, raw_ids: set[str] | None = None
 ) -> tuple[LoadedDocument | None, list[Problem]]:
     """Validate one document file and anchor its quotes. Pure: reads only its two files
-    (and refuses either when it is a link leading outside `root`, the data folder)."""
-    file = display_path(path)
+    (and refuses either when it is a link leading outside `root`, the data folder). When
+    the document fails, `raw_ids` (if given) gets the record ids written in it."""
     yf, problems = read_yaml(path, root)
     if yf is None:
         return None, problems
+    ld, more = _parse_yaml(path, yf, sources_dir, root)
+    if ld is None and raw_ids is not None:
+        raw_ids.update(_ids_written(yf.data))
+    return ld, problems + more
+
+
+def _parse_yaml(
+    path: Path, yf: YamlFile, sources_dir: Path, root: Path | None
+) -> tuple[LoadedDocument | None, list[Problem]]:
+    file = display_path(path)
+    problems: list[Problem] = []
     if not isinstance(yf.data, dict):
         return None, problems + [
             Problem(
@@ -546,13 +623,20 @@ def parse_document(
         return None, problems
     ld = LoadedDocument(doc=doc, path=path, source_path=source_path, text=text, yaml=yf)
     labels, label_problems = _labels(doc, yf, file)
-    problems += label_problems + _records(ld, labels, yf, file)
+    problems += label_problems + _records(ld, labels, yf, file) + _duplicate_links(doc, yf, file)
     problems += _top_level_evidence(ld, labels, yf, file)
     problems += _rich_text(ld, yf, file)
     ld.markup, failed = source_markup(text)
-    problems += [Problem(display_path(source_path), None, msg, "nothing to do unless the "
-                         "formula should render: the text itself stays as received",
-                         severity="warning") for msg in failed]
+    problems += [
+        Problem(
+            display_path(source_path),
+            None,
+            msg,
+            "nothing to do unless the formula should render: the text itself stays as received",
+            severity="warning",
+        )
+        for msg in failed
+    ]
     return ld, problems
 
 
@@ -591,15 +675,26 @@ def _rich_text(ld: LoadedDocument, yf: YamlFile, file: str) -> list[Problem]:
     for key, text, inline, path in _texts(ld):
         raw = raw_latex(text)
         if raw:
-            problems.append(Problem(file, yf.line(path),
-                                    f"{' '.join(raw)} written outside $...$: a page would show the "
-                                    "LaTeX as it is", "write the formula between dollar signs, "
-                                    "e.g. $\\hbar^2/m_e$ (a dollar sign itself is \\$)"))
+            problems.append(
+                Problem(
+                    file,
+                    yf.line(path),
+                    f"{' '.join(raw)} written outside $...$: a page would show the LaTeX as it is",
+                    "write the formula between dollar signs, "
+                    "e.g. $\\hbar^2/m_e$ (a dollar sign itself is \\$)",
+                )
+            )
         try:
             ld.html[key] = render(text, inline=inline)
         except MathError as e:
-            problems.append(Problem(file, yf.line(path), f"a formula cannot be rendered: {e}",
-                                    "use standard LaTeX macros between $...$; see docs/curation.md"))
+            problems.append(
+                Problem(
+                    file,
+                    yf.line(path),
+                    f"a formula cannot be rendered: {e}",
+                    "use standard LaTeX macros between $...$; see docs/curation.md",
+                )
+            )
     return problems
 
 
@@ -612,11 +707,14 @@ def line_of(ld: Any, path: tuple[Any, ...]) -> int | None:
     return yf.line(path) if yf is not None else None
 
 
-def record_ids(path: Path) -> set[str]:
+def record_ids(path: Path, root: Path | None = None) -> set[str]:
     """Record ids written in a document file that failed validation (from the raw YAML), so
     that links into a broken file are not reported as dangling on top of its own errors."""
-    yf, _ = read_yaml(path)
-    data = yf.data if yf is not None else None
+    yf, _ = read_yaml(path, root)
+    return _ids_written(yf.data if yf is not None else None)
+
+
+def _ids_written(data: Any) -> set[str]:
     if not isinstance(data, dict):
         return set()
     ids: set[str] = set()
