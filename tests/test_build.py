@@ -68,7 +68,11 @@ def test_stored_offsets_point_at_the_quote(built_db):
     conn = sqlite3.connect(built_db)
     n = 0
     for table in ("claims", "equations"):
-        q = f"select t.quote, substr(d.text, t.quote_start + 1, t.quote_end - t.quote_start), t.quote_prefix, substr(d.text, max(1, t.quote_start - 31), min(32, t.quote_start)) from [{table}] t join documents d on d.id = t.document_id"
+        q = (
+            "select t.quote, substr(d.text, t.quote_start + 1, t.quote_end - t.quote_start), "
+            "t.quote_prefix, substr(d.text, max(1, t.quote_start - 31), min(32, t.quote_start)) "
+            f"from [{table}] t join documents d on d.id = t.document_id"
+        )
         for quote, span, prefix, before in conn.execute(q):
             n += 1
             assert " ".join(quote.split()) == " ".join(span.split())
@@ -270,6 +274,7 @@ def test_a_full_build_whose_cache_overflows_waits_for_the_side_build(tmp_path, m
     from claimkb.build import build
     from claimkb.build import side as side_mod
     from claimkb.build import write as build_mod
+    from claimkb.build.schema import fts_tables
 
     monkeypatch.setattr(build_mod, "CACHE_KIB", 64)
     monkeypatch.setattr(build_mod, "TAIL_SPILL_PAGES", 16)
@@ -286,7 +291,7 @@ def test_a_full_build_whose_cache_overflows_waits_for_the_side_build(tmp_path, m
     synth.generate(data, 2000)
     db = tmp_path / "out" / "claimkb.db"
     build(data, db, workers=1, full=True)
-    assert len(slow_started) == 4
+    assert len(slow_started) == len(fts_tables())
     conn = sqlite3.connect(db)
     assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
     assert conn.execute("select count(*) from claims").fetchone()[0] == 2000

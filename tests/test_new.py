@@ -107,12 +107,19 @@ def test_markdown_article(data, tmp_path):
     assert refs["4"]["url"] == "https://physics.nist.gov/cuu/Constants/"
     assert refs["1"]["quote"].startswith("Corkum, P.B. & Krausz, F. (2007). Attosecond science.")
 
-    # candidate claims: body sentences with their citations; no heading, caption, keyword line or equation
+    # candidate claims: body sentences with their citations; no heading, caption, keyword line or
+    # equation
     assert [c["quote"] for c in doc["claims"]] == [
         "Attosecond light pulses resolve the motion of electrons inside atoms [1].",
-        "This short text was written to test the drafting command of claimkb and is not a real article.",
+        (
+            "This short text was written to test the drafting command of claimkb "
+            "and is not a real article."
+        ),
         "The Bohr radius sets the length scale of atomic physics [2].",
-        "It is related to the reduced Compton wavelength of the electron by the fine-structure constant [2, 4]:",
+        (
+            "It is related to the reduced Compton wavelength of the electron "
+            "by the fine-structure constant [2, 4]:"
+        ),
         "The photon energy of a pulse follows from its carrier frequency:",
         "Attosecond science has grown quickly since the first isolated pulses were measured [1–3].",
         "Coherence of the electrons involved can be converted into entanglement [3].",
@@ -133,11 +140,15 @@ def test_markdown_article(data, tmp_path):
     assert claims[
         "Attosecond science has grown quickly since the first isolated pulses were measured [1–3]."
     ]["cites"] == ["1", "2", "3"]
-    related = "It is related to the reduced Compton wavelength of the electron by the fine-structure constant [2, 4]:"
+    related = (
+        "It is related to the reduced Compton wavelength of the electron "
+        "by the fine-structure constant [2, 4]:"
+    )
     assert claims[related]["cites"] == ["2", "4"]
     assert (
         claims[related]["statement"]
-        == "It is related to the reduced Compton wavelength of the electron by the fine-structure constant:"
+        == "It is related to the reduced Compton wavelength of the electron "
+        "by the fine-structure constant:"
     )
     all_quotes = " ".join(c["quote"] for c in doc["claims"])
     for absent in (
@@ -176,12 +187,16 @@ def test_markdown_article(data, tmp_path):
     assert conn.execute("select count(*) from equations").fetchone()[0] == 2
     assert (
         conn.execute(
-            "select count(*) from bibliography where doi is not null or isbn is not null or arxiv_id is not null or url is not null"
+            "select count(*) from bibliography where doi is not null or isbn is not null "
+            "or arxiv_id is not null or url is not null"
         ).fetchone()[0]
         == 4
     )
     cited = conn.execute(
-        "select b.label from claim_citations cc join claims c on c.id = cc.claim_id join bibliography b on b.id = cc.bibliography_id where c.quote = ? order by b.label",
+        (
+            "select b.label from claim_citations cc join claims c on c.id = cc.claim_id "
+            "join bibliography b on b.id = cc.bibliography_id where c.quote = ? order by b.label"
+        ),
         (related,),
     ).fetchall()
     assert [r[0] for r in cited] == ["2", "4"]
@@ -227,10 +242,14 @@ def test_pdf_style_text(data, tmp_path):
 
     # sentences joined across hard line breaks, with "ref. N" markers resolved
     claims = {c["quote"]: c for c in doc["claims"]}
-    snyder = "A quantized space-time was proposed by Snyder in 1947 (ref. 3), long before such measurements were possible."
+    snyder = (
+        "A quantized space-time was proposed by Snyder in 1947 (ref. 3), "
+        "long before such measurements were possible."
+    )
     assert claims[snyder]["cites"] == ["3"]
     assert claims[
-        "Both attosecond metrology and quantized space-time are far from this question (refs. 2 and 3)."
+        "Both attosecond metrology and quantized space-time are far from this question "
+        "(refs. 2 and 3)."
     ]["cites"] == ["2", "3"]
     oscillator = [
         q
@@ -240,7 +259,8 @@ def test_pdf_style_text(data, tmp_path):
     assert len(oscillator) == 1 and claims[oscillator[0]]["cites"] == ["1"]
     assert (
         claims[
-            "The ground state energy is not zero but half a quantum, which is called the zero-point energy."
+            "The ground state energy is not zero but half a quantum, "
+            "which is called the zero-point energy."
         ]["section"]
         == "1 Introduction"
     )
@@ -296,7 +316,8 @@ def test_real_sources_draft_and_build(data, tmp_path, name, n_eq, n_refs):
         assert refs["16"]["doi"] == "10.1098/rsta.2019.0371"
         cites = {c["quote"][:40]: c.get("cites") for c in doc["claims"]}
         assert cites["It has been shown earlier [11–14] that a"] == ["11", "12", "13", "14"]
-        # the sentence cut by a page break ("phenom-" / "ena") is one candidate, de-hyphenated in the statement
+        # the sentence cut by a page break ("phenom-" / "ena") is one candidate, de-hyphenated in
+        # the statement
         cut = next(
             c
             for c in doc["claims"]
@@ -429,7 +450,7 @@ def test_crlf_and_byte_order_mark(data, tmp_path):
     load_kb(data)
 
 
-# --------------------------------------------------------------------------- any text drafts into a valid file
+# ---------------------------------------------------------------- any text drafts into a valid file
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402

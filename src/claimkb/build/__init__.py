@@ -6,7 +6,7 @@ file (``full``, ``write``, ``side``) and the update in place (``incremental``). 
 builds, and ``read`` (what `claimkb validate` and `claimkb check` run), process the
 documents the same way and hand them to the one judge (``claimkb.judge``).
 
-May import: model, problems, fileio, ingest, checks, judge.
+May import: model, problems, fileio, ingest, checks, judge, match.normalise.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import hashlib
 import importlib.metadata
 import sqlite3
 import sys
-from datetime import UTC, datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .full import BuildReport, CheckErrors, Reading, full_build, read_all

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..ingest.load import outside_link
 from ..judge import Judge, Link, Record
 from ..problems import DataError, Problem
 from .full import BuildReport, CheckErrors, orphan_sources
@@ -29,7 +30,7 @@ from .process import DocResult, FileState, file_sha256, file_state, process_docu
 from .rows import finding_rows
 from .schema import TABLES, fts_table
 from .summaries import refresh as refresh_summaries
-from .write import Phases, recover
+from .write import Phases, disk_full, is_disk_full, limit_pages, recover
 
 #: above this share of the documents (and at least this many), a full build is faster
 FULL_BUILD_SHARE = 0.05
@@ -41,6 +42,7 @@ _DOC_TABLES = (
     "claim_links",
     "claim_citations",
     "equation_citations",
+    "claim_terms",
     "claims",
     "equations",
     "bibliography",
@@ -75,7 +77,7 @@ class Plan:
                 "cannot re-judge them)"
             )
         plan = cls()
-        reason = plan._compare(data_dir, manifest, _current_files(data_dir))
+        reason = plan._compare(data_dir, manifest, *_current_files(data_dir))
         if reason is not None:
             return cls(full_reason=reason)
         n = len(plan.changed) + len(plan.removed)
@@ -84,25 +86,17 @@ class Plan:
         return plan
 
     def _compare(
-        self, data_dir: Path, manifest: dict[str, tuple[Any, ...]], current: dict[str, Path]
+        self,
+        data_dir: Path,
+        manifest: dict[str, tuple[Any, ...]],
+        current: dict[str, Path],
+        outside: set[str],
     ) -> str | None:
         started_ns = time.time_ns()
         changed: set[str] = set()
         for rel, path in current.items():
             old = manifest.get(rel)
-            st = os.stat(path)
-            if (
-                old is not None
-                and old[1] is not None
-                and (old[0], old[1]) == (st.st_size, st.st_mtime_ns)
-            ):
-                continue  # same size and mtime: unchanged (like make and git)
-            try:
-                sha = file_sha256(path)
-            except OSError:
-                sha = None
-            if old is not None and sha == old[2]:
-                self.restat.append(file_state(path, data_dir, sha, st, started_ns, old[3]))
+            if rel not in outside and self._same(path, data_dir, old, started_ns):
                 continue
             if rel == "vocabulary.yaml":
                 return "the vocabulary changed"
@@ -126,6 +120,24 @@ class Plan:
         self.warnings = orphan_sources(data_dir, list(docs.values()))
         return None
 
+    def _same(
+        self, path: Path, data_dir: Path, old: tuple[Any, ...] | None, started_ns: int
+    ) -> bool:
+        """Whether a file holds the bytes the database was built from (a touched file is
+        remembered in `restat`). What cannot be read is changed: the build says why."""
+        if old is None:
+            return False
+        try:
+            st = os.stat(path)
+            if old[1] is not None and (old[0], old[1]) == (st.st_size, st.st_mtime_ns):
+                return True  # same size and mtime: unchanged (like make and git)
+            if file_sha256(path) != old[2]:
+                return False
+        except OSError:  # gone, a link that leads nowhere, a folder, a named pipe
+            return False
+        self.restat.append(file_state(path, data_dir, old[2], st, started_ns, old[3]))
+        return True
+
 
 def _manifest(db_path: Path) -> tuple[dict[str, str], dict[str, tuple[Any, ...]], int]:
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=60)
@@ -139,19 +151,30 @@ def _manifest(db_path: Path) -> tuple[dict[str, str], dict[str, tuple[Any, ...]]
     return info, manifest, docs
 
 
-def _current_files(data_dir: Path) -> dict[str, Path]:
+def _current_files(data_dir: Path) -> tuple[dict[str, Path], set[str]]:
+    """Every data file a full build reads (whatever it is: a folder or a named pipe called
+    *.yaml is refused, not skipped), and which of them are links leading outside the data
+    folder (refused too, even when what they lead to is unchanged)."""
     current: dict[str, Path] = {}
+    outside: set[str] = set()
     for sub, suffix in (("documents", ".yaml"), ("sources", ".txt")):
         folder = data_dir / sub
-        if folder.is_dir():
-            with os.scandir(folder) as it:
-                for e in it:
-                    if e.name.endswith(suffix) and (e.is_file() or e.is_symlink()):
-                        current[f"{sub}/{e.name}"] = Path(e.path)
+        if not folder.is_dir():
+            continue
+        folder_outside = outside_link(folder, data_dir) is not None
+        with os.scandir(folder) as it:
+            for e in it:
+                if e.name.endswith(suffix):
+                    rel = f"{sub}/{e.name}"
+                    current[rel] = Path(e.path)
+                    if folder_outside or (e.is_symlink() and outside_link(current[rel], data_dir)):
+                        outside.add(rel)
     vocab = data_dir / "vocabulary.yaml"
-    if vocab.exists():
+    if vocab.exists() or vocab.is_symlink():
         current["vocabulary.yaml"] = vocab
-    return current
+        if vocab.is_symlink() and outside_link(vocab, data_dir):
+            outside.add("vocabulary.yaml")
+    return current, outside
 
 
 def _in(conn: sqlite3.Connection, sql: str, values: Iterable[Any]) -> list[tuple[Any, ...]]:
@@ -310,6 +333,13 @@ def _write(
                 report.counts[name] = report.counts.get(name, 0) + len(rs)
 
 
+def _wal_size(db_path: Path) -> int:
+    try:
+        return db_path.with_name(db_path.name + "-wal").stat().st_size
+    except OSError:
+        return 0
+
+
 def _touch_manifest(db_path: Path, restat: list[FileState]) -> None:
     """Touched but identical files: remember their new size and time, nothing else."""
     conn = sqlite3.connect(db_path, timeout=60, isolation_level=None)
@@ -350,6 +380,7 @@ def update(
     conn = sqlite3.connect(db_path, timeout=60, isolation_level=None)
     try:
         recover(conn)
+        limit_pages(conn)
         conn.execute("pragma cache_size = -65536")
         conn.execute("begin immediate")  # one writer; readers go on reading the previous state
         _apply(conn, plan, results, data_dir, report, phase, now)
@@ -357,9 +388,11 @@ def update(
         phase("commit")
         conn.execute("pragma wal_checkpoint(passive)")
         phase("checkpoint")
-    except BaseException:
+    except BaseException as e:
         if conn.in_transaction:
             conn.execute("rollback")
+        if is_disk_full(e):
+            raise disk_full(db_path, _wal_size(db_path), in_place=True) from None
         raise
     finally:
         conn.close()

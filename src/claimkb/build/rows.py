@@ -13,22 +13,38 @@ from typing import Any
 
 from ..ingest import richtext
 from ..ingest.load import LoadedDocument
+from ..match.normalise import normalise
 from ..model import Work
 from .schema import TABLES_BY_NAME, VOCAB_TABLES
 
 Row = tuple[Any, ...]
 Rows = dict[str, list[Row]]
 _COLUMNS = {name: tuple(t.columns) for name, t in TABLES_BY_NAME.items()}
-_WORK_FIELDS = ("authors", "year", "title", "venue", "volume", "issue", "pages", "publisher",
-                "doi", "isbn", "arxiv_id", "url")
+_WORK_FIELDS = (
+    "authors",
+    "year",
+    "title",
+    "venue",
+    "volume",
+    "issue",
+    "pages",
+    "publisher",
+    "doi",
+    "isbn",
+    "arxiv_id",
+    "url",
+)
 
 
 def _row(table: str, **values: Any) -> Row:
     cols = _COLUMNS[table]
     if len(values) != len(cols):
         extra = set(values) - set(cols)
-        raise KeyError(f"{table}: unknown columns {sorted(extra)}" if extra else
-                       f"{table}: missing columns {sorted(set(cols) - set(values))}")
+        raise KeyError(
+            f"{table}: unknown columns {sorted(extra)}"
+            if extra
+            else f"{table}: missing columns {sorted(set(cols) - set(values))}"
+        )
     return tuple(values[c] for c in cols)
 
 
@@ -57,12 +73,26 @@ def vocabulary_rows(vocabulary: Any) -> Rows:
     out = empty()
     for vocab, table in VOCAB_TABLES.items():
         for t in getattr(vocabulary, vocab):
-            out[table].append(_row(table, term=t.term, rank=t.rank, colour=t.colour,
-                                   text_colour=t.text_colour, definition=t.definition))
+            out[table].append(
+                _row(
+                    table,
+                    term=t.term,
+                    rank=t.rank,
+                    colour=t.colour,
+                    text_colour=t.text_colour,
+                    definition=t.definition,
+                )
+            )
     for s in vocabulary.evidence_status_procedure:
-        out["decision_procedure"].append(_row("decision_procedure", step=s.step,
-                                              question=s.question, label=s.label,
-                                              guidance=s.guidance))
+        out["decision_procedure"].append(
+            _row(
+                "decision_procedure",
+                step=s.step,
+                question=s.question,
+                label=s.label,
+                guidance=s.guidance,
+            )
+        )
     return out
 
 
@@ -75,8 +105,10 @@ def table_docs_rows() -> Rows:
     docs = out["table_docs"]
     for t in (*TABLES, *SUMMARY_TABLES, *VIEWS):
         docs.append(_row("table_docs", table_name=t.name, column_name="", description=t.doc))
-        docs += [_row("table_docs", table_name=t.name, column_name=c, description=d)
-                 for c, d in t.column_docs.items()]
+        docs += [
+            _row("table_docs", table_name=t.name, column_name=c, description=d)
+            for c, d in t.column_docs.items()
+        ]
     return out
 
 
@@ -84,47 +116,110 @@ def _document_row(ld: LoadedDocument) -> Row:
     d = ld.doc
     a = d.assessment
     return _row(
-        "documents", id=d.id, title=d.title, authors=_json(d.authors), affiliation=d.affiliation,
-        year=d.year, venue=d.venue, venue_verified=int(d.venue_verified), doi=d.doi,
-        arxiv_id=d.arxiv_id, url=d.url, kind=d.kind, language=d.language, sha256=d.sha256,
-        received_from=d.received_from, metadata_notes=d.metadata_notes,
-        assessment=a.summary if a else None, assessment_status=a.status if a else None,
-        char_count=len(ld.text), text=ld.text, draft=int(d.draft),
+        "documents",
+        id=d.id,
+        title=d.title,
+        authors=_json(d.authors),
+        affiliation=d.affiliation,
+        year=d.year,
+        venue=d.venue,
+        venue_verified=int(d.venue_verified),
+        doi=d.doi,
+        arxiv_id=d.arxiv_id,
+        url=d.url,
+        kind=d.kind,
+        language=d.language,
+        sha256=d.sha256,
+        received_from=d.received_from,
+        metadata_notes=d.metadata_notes,
+        assessment=a.summary if a else None,
+        assessment_status=a.status if a else None,
+        char_count=len(ld.text),
+        text=ld.text,
+        draft=int(d.draft),
         metadata_notes_html=ld.html.get("document/metadata_notes"),
-        assessment_html=ld.html.get("document/assessment"))
+        assessment_html=ld.html.get("document/assessment"),
+    )
 
 
 def _anchor(ld: LoadedDocument, rid: str) -> dict[str, Any]:
     an = ld.anchors[rid]
-    return {"quote_start": an.start, "quote_end": an.end, "quote_prefix": an.prefix,
-            "quote_suffix": an.suffix}
+    return {
+        "quote_start": an.start,
+        "quote_end": an.end,
+        "quote_prefix": an.prefix,
+        "quote_suffix": an.suffix,
+    }
 
 
 def _assessed_rows(out: Rows, kind: str, rec: Any, doc_id: str) -> None:
     """The readings and the history of an assessed claim or equation."""
     for n, r in enumerate(rec.readings, 1):
-        out["readings"].append(_row("readings", record_id=rec.id, record_type=kind,
-                                    document_id=doc_id, position=n, reader=r.reader,
-                                    status=r.status, note=r.note))
+        out["readings"].append(
+            _row(
+                "readings",
+                record_id=rec.id,
+                record_type=kind,
+                document_id=doc_id,
+                position=n,
+                reader=r.reader,
+                status=r.status,
+                note=r.note,
+            )
+        )
     for n, h in enumerate(rec.history, 1):
-        out["assessment_history"].append(_row(
-            "assessment_history", record_id=rec.id, record_type=kind, document_id=doc_id, seq=n,
-            status=h.status, date=h.date.isoformat(), reason=h.reason))
+        out["assessment_history"].append(
+            _row(
+                "assessment_history",
+                record_id=rec.id,
+                record_type=kind,
+                document_id=doc_id,
+                seq=n,
+                status=h.status,
+                date=h.date.isoformat(),
+                reason=h.reason,
+            )
+        )
 
 
 def _claim_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> None:
     d = ld.doc
     for i, c in enumerate(d.claims):
-        out["claims"].append(_row(
-            "claims", id=c.id, document_id=d.id, position=i, statement=c.statement, quote=c.quote,
-            **_anchor(ld, c.id), section=c.section, claim_type=c.claim_type, voice=c.voice,
-            status=c.status, confidence=c.confidence, rationale=c.rationale,
-            adjudication=c.adjudication, statement_html=ld.html[f"{c.id}/statement"],
-            rationale_html=ld.html.get(f"{c.id}/rationale")))
+        out["claims"].append(
+            _row(
+                "claims",
+                id=c.id,
+                document_id=d.id,
+                position=i,
+                statement=c.statement,
+                quote=c.quote,
+                **_anchor(ld, c.id),
+                section=c.section,
+                claim_type=c.claim_type,
+                voice=c.voice,
+                status=c.status,
+                confidence=c.confidence,
+                rationale=c.rationale,
+                adjudication=c.adjudication,
+                statement_html=ld.html[f"{c.id}/statement"],
+                rationale_html=ld.html.get(f"{c.id}/rationale"),
+            )
+        )
         out["claim_citations"] += [(c.id, bib_ids[label]) for label in dict.fromkeys(c.cites)]
-        out["claim_links"] += [(c.id, link.to, link.relation, link.note, int(link.proposed))
-                               for link in c.links]
+        out["claim_links"] += [
+            (c.id, link.to, link.relation, link.note, int(link.proposed)) for link in c.links
+        ]
         _assessed_rows(out, "claim", c, d.id)
+        if c.status != "not assessed" and not d.draft:  # what `claimkb match` matches against
+            out["claim_terms"].append(
+                _row(
+                    "claim_terms",
+                    claim_id=c.id,
+                    document_id=d.id,
+                    statement_terms=normalise(c.statement),
+                    quote_terms=normalise(c.quote),
+                )
+            )
 
 
 def _equation_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> None:
@@ -132,15 +227,30 @@ def _equation_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> No
     for i, e in enumerate(d.equations):
         rec = e.reconstruction
         symbols = _json([_symbol(s.model_dump(exclude_none=True)) for s in e.symbols])
-        out["equations"].append(_row(
-            "equations", id=e.id, document_id=d.id, position=i, label=e.label, latex=e.latex,
-            mathml=ld.mathml.get(e.id), quote=e.quote, **_anchor(ld, e.id), section=e.section,
-            symbols=symbols, status=e.status, check_status=e.check_status,
-            confidence=e.confidence, rationale=e.rationale,
-            reconstruction_latex=rec.latex if rec else None,
-            reconstruction_source=rec.source if rec else None,
-            reconstruction_mathml=ld.mathml.get(f"{e.id}/reconstruction"),
-            adjudication=e.adjudication, rationale_html=ld.html.get(f"{e.id}/rationale")))
+        out["equations"].append(
+            _row(
+                "equations",
+                id=e.id,
+                document_id=d.id,
+                position=i,
+                label=e.label,
+                latex=e.latex,
+                mathml=ld.mathml.get(e.id),
+                quote=e.quote,
+                **_anchor(ld, e.id),
+                section=e.section,
+                symbols=symbols,
+                status=e.status,
+                check_status=e.check_status,
+                confidence=e.confidence,
+                rationale=e.rationale,
+                reconstruction_latex=rec.latex if rec else None,
+                reconstruction_source=rec.source if rec else None,
+                reconstruction_mathml=ld.mathml.get(f"{e.id}/reconstruction"),
+                adjudication=e.adjudication,
+                rationale_html=ld.html.get(f"{e.id}/rationale"),
+            )
+        )
         out["equation_citations"] += [(e.id, bib_ids[label]) for label in dict.fromkeys(e.cites)]
         _assessed_rows(out, "equation", e, d.id)
 
@@ -148,14 +258,30 @@ def _equation_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> No
 def _bibliography_rows(ld: LoadedDocument, out: Rows) -> None:
     d = ld.doc
     for i, r in enumerate(d.bibliography):
-        out["bibliography"].append(_row(
-            "bibliography", id=r.id, document_id=d.id, position=i, label=r.label,
-            as_printed=r.quote, **_anchor(ld, r.id), **_work(r),
-            citation_status=r.citation_status, problems=_json(r.problems),
-            problem_count=len(r.problems), self_citation=int(r.self_citation), status=r.status,
-            confidence=r.confidence, rationale=r.rationale, verification=r.verification,
-            provenance=r.provenance, work=int(r.work), tried=_json(r.tried),
-            rationale_html=ld.html.get(f"{r.id}/rationale")))
+        out["bibliography"].append(
+            _row(
+                "bibliography",
+                id=r.id,
+                document_id=d.id,
+                position=i,
+                label=r.label,
+                as_printed=r.quote,
+                **_anchor(ld, r.id),
+                **_work(r),
+                citation_status=r.citation_status,
+                problems=_json(r.problems),
+                problem_count=len(r.problems),
+                self_citation=int(r.self_citation),
+                status=r.status,
+                confidence=r.confidence,
+                rationale=r.rationale,
+                verification=r.verification,
+                provenance=r.provenance,
+                work=int(r.work),
+                tried=_json(r.tried),
+                rationale_html=ld.html.get(f"{r.id}/rationale"),
+            )
+        )
 
 
 def _evidence_rows(ld: LoadedDocument, out: Rows) -> None:
@@ -167,14 +293,25 @@ def _evidence_rows(ld: LoadedDocument, out: Rows) -> None:
         cited = by_label.get(ev.bibliography) if ev.bibliography else None
         work = ev.work or cited
         assert work is not None  # the model requires a work or a label; the loader the label
-        out["evidence"].append(_row(
-            "evidence", id=f"{about}/e{n}", document_id=d.id, about_type=kind, about_id=about,
-            claim_id=about if kind == "claim" else None,
-            equation_id=about if kind == "equation" else None,
-            bibliography_id=about if kind == "bibliography" else None, stance=ev.stance,
-            cites_bibliography_id=cited.id if cited else None, **_work(work),
-            self_citation=int(ev.self_citation or bool(cited and cited.self_citation)),
-            note=ev.note, locator=ev.locator, note_html=ld.html[f"evidence/{k}"]))
+        out["evidence"].append(
+            _row(
+                "evidence",
+                id=f"{about}/e{n}",
+                document_id=d.id,
+                about_type=kind,
+                about_id=about,
+                claim_id=about if kind == "claim" else None,
+                equation_id=about if kind == "equation" else None,
+                bibliography_id=about if kind == "bibliography" else None,
+                stance=ev.stance,
+                cites_bibliography_id=cited.id if cited else None,
+                **_work(work),
+                self_citation=int(ev.self_citation or bool(cited and cited.self_citation)),
+                note=ev.note,
+                locator=ev.locator,
+                note_html=ld.html[f"evidence/{k}"],
+            )
+        )
 
 
 def document_rows(ld: LoadedDocument) -> Rows:
@@ -186,8 +323,10 @@ def document_rows(ld: LoadedDocument) -> Rows:
     _equation_rows(ld, out, bib_ids)
     _bibliography_rows(ld, out)
     _evidence_rows(ld, out)
-    out["source_markup"] += [_row("source_markup", document_id=ld.doc.id, start=s, end=e, kind=k,
-                                  html=h) for s, e, k, h in ld.markup]
+    out["source_markup"] += [
+        _row("source_markup", document_id=ld.doc.id, start=s, end=e, kind=k, html=h)
+        for s, e, k, h in ld.markup
+    ]
     return out
 
 
@@ -201,9 +340,19 @@ def finding_rows(findings: Iterable[Any], start: int = 1) -> Rows:
     out = empty()
     for n, f in enumerate(findings, start):
         ack = getattr(f, "acknowledgement", None)
-        out["checks"].append(_row(
-            "checks", id=n, document_id=f.document_id, about_type=f.about_type,
-            about_id=f.about_id, rule=f.rule, severity=f.severity, message=f.message,
-            message_html=richtext.render_math(f.message),
-            acknowledged=int(ack is not None), acknowledgement=ack))
+        out["checks"].append(
+            _row(
+                "checks",
+                id=n,
+                document_id=f.document_id,
+                about_type=f.about_type,
+                about_id=f.about_id,
+                rule=f.rule,
+                severity=f.severity,
+                message=f.message,
+                message_html=richtext.render_math(f.message),
+                acknowledged=int(ack is not None),
+                acknowledgement=ack,
+            )
+        )
     return out

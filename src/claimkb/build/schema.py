@@ -44,7 +44,8 @@ def _vocab_table(name: str, vocab: str) -> Table:
         name=name,
         columns={"term": str, "rank": int, "colour": str, "text_colour": str, "definition": str},
         pk="term",
-        doc=f"The `{vocab}` vocabulary: each term with its rank (1 = best), badge colours and definition.",
+        doc=f"The `{vocab}` vocabulary: each term with its rank (1 = best), badge colours "
+        f"and definition.",
         column_docs={
             "term": "The label, exactly as used in the data.",
             "rank": "Order of the term, best (1) to worst.",
@@ -67,7 +68,7 @@ class Col:
     ref: str | None = None  # "table.column" of a foreign key
 
 
-def _table(
+def make_table(
     name: str,
     doc: str,
     pk: str | tuple[str, ...],
@@ -90,18 +91,18 @@ def _table(
     )
 
 
-def _nn(name: str, typ: type, doc: str, ref: str | None = None) -> Col:
+def required(name: str, typ: type, doc: str, ref: str | None = None) -> Col:
     return Col(name, typ, doc, null=False, ref=ref)
 
 
 _ANCHOR = [
-    _nn("quote", str, "The exact quote from the source text."),
-    _nn(
+    required("quote", str, "The exact quote from the source text."),
+    required(
         "quote_start",
         int,
         "Start of the quote in documents.text, in Unicode code points (TextPositionSelector).",
     ),
-    _nn("quote_end", int, "End of the quote (exclusive), in Unicode code points."),
+    required("quote_end", int, "End of the quote (exclusive), in Unicode code points."),
     Col(
         "quote_prefix",
         str,
@@ -146,14 +147,14 @@ _ASSESSED = [
     ),
 ]
 
-_DOCUMENTS = _table(
+_DOCUMENTS = make_table(
     "documents",
     "One row per curated document, with its full source text.",
     "id",
     [
-        _nn("id", str, "Document id (also the name of its data and source files)."),
-        _nn("title", str, "Title of the document."),
-        _nn("authors", str, 'JSON array of authors as "Family, Given"; [] when unknown.'),
+        required("id", str, "Document id (also the name of its data and source files)."),
+        required("title", str, "Title of the document."),
+        required("authors", str, 'JSON array of authors as "Family, Given"; [] when unknown.'),
         Col("affiliation", str, "Authors' affiliation."),
         Col("year", int, "Year of publication, if verified."),
         Col("venue", str, "Journal, site or publisher, if verified."),
@@ -165,9 +166,9 @@ _DOCUMENTS = _table(
         Col("doi", str, "DOI of the document, if verified."),
         Col("arxiv_id", str, "arXiv id of the document, if verified."),
         Col("url", str, "Where the document was found."),
-        _nn("kind", str, "Kind of document (document_kinds.term).", "document_kinds.term"),
+        required("kind", str, "Kind of document (document_kinds.term).", "document_kinds.term"),
         Col("language", str, "Language of the text (BCP 47)."),
-        _nn("sha256", str, "sha256 of the source text, checked at every build."),
+        required("sha256", str, "sha256 of the source text, checked at every build."),
         Col("received_from", str, "Where the text came from."),
         Col(
             "metadata_notes",
@@ -182,25 +183,27 @@ _DOCUMENTS = _table(
             ref="evidence_statuses.term",
         ),
         Col("char_count", int, "Length of the text in Unicode code points."),
-        _nn("text", str, "The full source text, exactly as received."),
-        _nn("draft", int, "1 for a document drafted by `claimkb new` and not yet assessed."),
+        required("text", str, "The full source text, exactly as received."),
+        required("draft", int, "1 for a document drafted by `claimkb new` and not yet assessed."),
         Col("metadata_notes_html", str, f"metadata_notes {_HTML}."),
         Col("assessment_html", str, f"assessment {_HTML}."),
     ],
     fts=("title", "text"),
 )
 
-_CLAIMS = _table(
+_CLAIMS = make_table(
     "claims",
     "One row per claim: a single checkable proposition, its quote and its evidence status.",
     "id",
     [
-        _nn("id", str, "Claim id, unique across the knowledge base."),
-        _nn(
+        required("id", str, "Claim id, unique across the knowledge base."),
+        required(
             "document_id", str, "The document that makes the claim (documents.id).", "documents.id"
         ),
         Col("position", int, "Order of the claim in its document's data file."),
-        _nn("statement", str, "The proposition in plain words (plain text: what search reads)."),
+        required(
+            "statement", str, "The proposition in plain words (plain text: what search reads)."
+        ),
         *_ANCHOR,
         Col("section", str, "Section of the document."),
         Col(
@@ -209,17 +212,19 @@ _CLAIMS = _table(
             "Kind of proposition (claim_types.term); null only in an unassessed draft.",
             ref="claim_types.term",
         ),
-        _nn(
+        required(
             "voice",
             str,
             "Who asserts it: authors, quoted source or site summary (voices.term).",
             "voices.term",
         ),
-        _nn("status", str, "Evidence status (evidence_statuses.term).", "evidence_statuses.term"),
+        required(
+            "status", str, "Evidence status (evidence_statuses.term).", "evidence_statuses.term"
+        ),
         Col("confidence", float, "Curator's confidence in the status, 0 to 1."),
         Col("rationale", str, "Why this status (Markdown)."),
         *_ASSESSED,
-        _nn("statement_html", str, f"The statement {_HTML}."),
+        required("statement_html", str, f"The statement {_HTML}."),
         Col("rationale_html", str, f"The rationale {_HTML}."),
     ],
     # every facet of the claims page has an index; with the id, a filtered page (status=x)
@@ -228,13 +233,34 @@ _CLAIMS = _table(
     fts=("statement", "quote", "rationale"),
 )
 
-_EQUATIONS = _table(
+_CLAIM_TERMS = make_table(
+    "claim_terms",
+    "The search terms of every assessed claim of a document that is not a draft, for "
+    "`claimkb match`: statement and quote normalised by claimkb.match.normalise (LaTeX, "
+    "Greek letters, symbols and names of constants, numbers with units in SI base units).",
+    "claim_id",
+    [
+        Col("claim_id", str, "The claim (claims.id).", ref="claims.id"),
+        required("document_id", str, "Its document (documents.id).", "documents.id"),
+        required(
+            "statement_terms",
+            str,
+            "The statement's terms, space-separated, e.g. `hbar` for \\hbar, ħ and "
+            "'reduced Planck constant', `1em9 umetre` for 1 nm and 10^-9 m.",
+        ),
+        required("quote_terms", str, "The quote's terms, space-separated."),
+    ],
+    indexes=(("document_id",),),
+    fts=("statement_terms", "quote_terms"),
+)
+
+_EQUATIONS = make_table(
     "equations",
     "One row per equation, with its LaTeX, glossary, evidence status and check status.",
     "id",
     [
-        _nn("id", str, "Equation id, unique across the knowledge base."),
-        _nn("document_id", str, "The document (documents.id).", "documents.id"),
+        required("id", str, "Equation id, unique across the knowledge base."),
+        required("document_id", str, "The document (documents.id).", "documents.id"),
         Col("position", int, "Order in the document's data file."),
         Col("label", str, "Equation number as printed."),
         Col("latex", str, "The equation as printed, in LaTeX (null when the source lost it)."),
@@ -246,19 +272,19 @@ _EQUATIONS = _table(
         ),
         *_ANCHOR,
         Col("section", str, "Section of the document."),
-        _nn(
+        required(
             "symbols",
             str,
             'JSON array of {"symbol", "meaning", "units", "mathml"}: the symbol as written '
             "(LaTeX) and, when it renders, as sanitised inline MathML.",
         ),
-        _nn(
+        required(
             "status",
             str,
             "Evidence status of the relation (evidence_statuses.term).",
             "evidence_statuses.term",
         ),
-        _nn(
+        required(
             "check_status",
             str,
             "Integrity of the equation (check_statuses.term).",
@@ -284,32 +310,38 @@ _RECORDED = (
     "From the publisher's or catalogue's record when citation_status is verified, "
     "minor errors or citation error; as printed (unconfirmed) otherwise."
 )
-_BIBLIOGRAPHY = _table(
+_BIBLIOGRAPHY = make_table(
     "bibliography",
     "Every work a document cites, quotes or reproduces: the text as printed, the "
     "verified record and the citation's problems.",
     "id",
     [
-        _nn("id", str, "Entry id, unique across the knowledge base."),
-        _nn("document_id", str, "The citing document (documents.id).", "documents.id"),
+        required("id", str, "Entry id, unique across the knowledge base."),
+        required("document_id", str, "The citing document (documents.id).", "documents.id"),
         Col("position", int, "Order in the document's data file."),
-        _nn("label", str, 'The label the document uses, e.g. "11".'),
-        _nn("as_printed", str, "The entry exactly as printed in the source (its anchored quote)."),
+        required("label", str, 'The label the document uses, e.g. "11".'),
+        required(
+            "as_printed", str, "The entry exactly as printed in the source (its anchored quote)."
+        ),
         Col("quote_start", int, "Start of as_printed in documents.text (code points)."),
         Col("quote_end", int, "End of as_printed (exclusive)."),
         Col("quote_prefix", str, "Source text before the entry (TextQuoteSelector prefix)."),
         Col("quote_suffix", str, "Source text after the entry (TextQuoteSelector suffix)."),
         *_work(_RECORDED),
-        _nn(
+        required(
             "citation_status",
             str,
             "How the printed citation compares with the record (citation_statuses.term).",
             "citation_statuses.term",
         ),
-        _nn("problems", str, "JSON array of problems found in the citation (short sentences)."),
-        _nn("problem_count", int, "Number of problems."),
-        _nn("self_citation", int, "1 when the work shares an author with the citing document."),
-        _nn(
+        required(
+            "problems", str, "JSON array of problems found in the citation (short sentences)."
+        ),
+        required("problem_count", int, "Number of problems."),
+        required(
+            "self_citation", int, "1 when the work shares an author with the citing document."
+        ),
+        required(
             "status",
             str,
             "Evidence status of the work as used: does it say what it is cited "
@@ -319,18 +351,18 @@ _BIBLIOGRAPHY = _table(
         Col("confidence", float, "Curator's confidence, 0 to 1."),
         Col("rationale", str, "Why this status and citation status (Markdown)."),
         Col("verification", str, "What was looked up to verify the entry and what was found."),
-        _nn(
+        required(
             "provenance",
             str,
             "How the document uses the work: cited, quoted, or copied "
             "without attribution (a passage taken over with its source hidden or misnamed).",
         ),
-        _nn(
+        required(
             "work",
             int,
             "0 when the entry names no work (a figure caption, a remark): not exported as a work.",
         ),
-        _nn(
+        required(
             "tried",
             str,
             "JSON array of what was looked up, in plain words, when the work was "
@@ -342,16 +374,16 @@ _BIBLIOGRAPHY = _table(
     fts=("as_printed", "title", "authors", "venue"),
 )
 
-_EVIDENCE = _table(
+_EVIDENCE = make_table(
     "evidence",
     "Evidence behind an assessment: an external work (or the document's own "
     "reference), its stance, what it shows and where it says so.",
     "id",
     [
-        _nn("id", str, "Evidence id: <record id>/e<n>."),
-        _nn("document_id", str, "Document of the record (documents.id).", "documents.id"),
-        _nn("about_type", str, "Kind of record: claim, equation or bibliography."),
-        _nn("about_id", str, "Id of the record the evidence is about."),
+        required("id", str, "Evidence id: <record id>/e<n>."),
+        required("document_id", str, "Document of the record (documents.id).", "documents.id"),
+        required("about_type", str, "Kind of record: claim, equation or bibliography."),
+        required("about_id", str, "Id of the record the evidence is about."),
         Col(
             "claim_id",
             str,
@@ -370,7 +402,7 @@ _EVIDENCE = _table(
             "about_id when the record is a bibliography entry (bibliography.id), else null.",
             ref="bibliography.id",
         ),
-        _nn("stance", str, "supports, contradicts or context (stances.term).", "stances.term"),
+        required("stance", str, "supports, contradicts or context (stances.term).", "stances.term"),
         Col(
             "cites_bibliography_id",
             str,
@@ -379,15 +411,17 @@ _EVIDENCE = _table(
             ref="bibliography.id",
         ),
         *_work("Of the evidence work."),
-        _nn("self_citation", int, "1 when the evidence work is by the document's own author(s)."),
-        _nn("note", str, "What the work shows."),
+        required(
+            "self_citation", int, "1 when the evidence work is by the document's own author(s)."
+        ),
+        required("note", str, "What the work shows."),
         Col(
             "locator",
             str,
             "Where the work says it: page, section, equation, figure, or a short "
             "quote of the work.",
         ),
-        _nn("note_html", str, f"The note {_HTML}."),
+        required("note_html", str, f"The note {_HTML}."),
     ],
     indexes=(
         ("about_id",),
@@ -400,7 +434,7 @@ _EVIDENCE = _table(
     ),
 )
 
-_CLAIM_LINKS = _table(
+_CLAIM_LINKS = make_table(
     "claim_links",
     "Relations between claims, within and across documents.",
     ("from_claim", "to_claim", "relation"),
@@ -414,13 +448,16 @@ _CLAIM_LINKS = _table(
             ref="relations.term",
         ),
         Col("note", str, "Why the two are related."),
-        _nn("proposed", int, "1 for a link the claim matcher proposed and no curator has "
-            "confirmed yet."),
+        required(
+            "proposed",
+            int,
+            "1 for a link the claim matcher proposed and no curator has confirmed yet.",
+        ),
     ],
     indexes=(("to_claim",),),
 )
 
-_CLAIM_CITATIONS = _table(
+_CLAIM_CITATIONS = make_table(
     "claim_citations",
     "Which of its document's bibliography entries a claim cites.",
     ("claim_id", "bibliography_id"),
@@ -431,7 +468,7 @@ _CLAIM_CITATIONS = _table(
     indexes=(("bibliography_id",),),
 )
 
-_EQUATION_CITATIONS = _table(
+_EQUATION_CITATIONS = make_table(
     "equation_citations",
     "Which of its document's bibliography entries an equation cites.",
     ("equation_id", "bibliography_id"),
@@ -442,29 +479,31 @@ _EQUATION_CITATIONS = _table(
     indexes=(("bibliography_id",),),
 )
 
-_CHECKS = _table(
+_CHECKS = make_table(
     "checks",
     "Findings of the machine checks run at every build.",
     "id",
     [
-        _nn("id", int, "Finding number."),
+        required("id", int, "Finding number."),
         Col(
             "document_id",
             str,
             "Document concerned (documents.id), or null for the whole knowledge base.",
             ref="documents.id",
         ),
-        _nn(
+        required(
             "about_type",
             str,
             "Kind of record: document, claim, equation, bibliography or evidence.",
         ),
-        _nn("about_id", str, "Id of the record concerned."),
-        _nn("rule", str, "Name of the rule that made the finding."),
-        _nn("severity", str, "error, warning or info (severities.term).", "severities.term"),
-        _nn("message", str, "What was found."),
-        _nn("message_html", str, "The message as sanitised HTML, its $...$ formulas as MathML."),
-        _nn(
+        required("about_id", str, "Id of the record concerned."),
+        required("rule", str, "Name of the rule that made the finding."),
+        required("severity", str, "error, warning or info (severities.term).", "severities.term"),
+        required("message", str, "What was found."),
+        required(
+            "message_html", str, "The message as sanitised HTML, its $...$ formulas as MathML."
+        ),
+        required(
             "acknowledged",
             int,
             "1 when a curator has acknowledged the finding (it is no longer open).",
@@ -474,69 +513,73 @@ _CHECKS = _table(
     indexes=(("about_id",), ("rule",), ("document_id", "severity")),
 )
 
-_SOURCE_MARKUP = _table(
-    "source_markup", "Spans of a document's text written in LaTeX (formulas between dollar "
-    "signs, accents such as \\\"o), with the HTML pages show in their place; the text "
-    "itself stays exactly as received.", ("document_id", "start"),
+_SOURCE_MARKUP = make_table(
+    "source_markup",
+    "Spans of a document's text written in LaTeX (formulas between dollar "
+    'signs, accents such as \\"o), with the HTML pages show in their place; the text '
+    "itself stays exactly as received.",
+    ("document_id", "start"),
     [
         Col("document_id", str, "The document (documents.id).", ref="documents.id"),
         Col("start", int, "Start of the span in documents.text (code points)."),
-        _nn("end", int, "End of the span (exclusive)."),
-        _nn("kind", str, "math or accent."),
-        _nn("html", str, "What a page shows instead: MathML (sanitised) or the accented letter."),
+        required("end", int, "End of the span (exclusive)."),
+        required("kind", str, "math or accent."),
+        required(
+            "html", str, "What a page shows instead: MathML (sanitised) or the accented letter."
+        ),
     ],
 )
 
-_READINGS = _table(
+_READINGS = make_table(
     "readings",
     "Independent readings of each claim and equation: one row per reading, each by "
     "its own reader who had not seen the other's label.",
     ("record_id", "reader"),
     [
         Col("record_id", str, "The claim or equation read (claims.id or equations.id)."),
-        _nn("record_type", str, "claim or equation."),
-        _nn("document_id", str, "Its document (documents.id).", "documents.id"),
-        _nn("position", int, "Order of the reading (1 = first reader, 2 = second reader)."),
+        required("record_type", str, "claim or equation."),
+        required("document_id", str, "Its document (documents.id).", "documents.id"),
+        required("position", int, "Order of the reading (1 = first reader, 2 = second reader)."),
         Col("reader", str, "Who read it."),
-        _nn(
+        required(
             "status",
             str,
             "The status this reader gave (evidence_statuses.term).",
             "evidence_statuses.term",
         ),
-        _nn("note", str, "The reader's reason."),
+        required("note", str, "The reader's reason."),
     ],
     indexes=(("document_id", "position"),),
 )
 
-_HISTORY = _table(
+_HISTORY = make_table(
     "assessment_history",
     "Earlier statuses of claims and equations: what each was before a "
     "re-rating, when it changed and why.",
     ("record_id", "seq"),
     [
         Col("record_id", str, "The claim or equation (claims.id or equations.id)."),
-        _nn("record_type", str, "claim or equation."),
-        _nn("document_id", str, "Its document (documents.id).", "documents.id"),
+        required("record_type", str, "claim or equation."),
+        required("document_id", str, "Its document (documents.id).", "documents.id"),
         Col("seq", int, "Order of the change, oldest first (1, 2, ...)."),
-        _nn(
+        required(
             "status", str, "The earlier status (evidence_statuses.term).", "evidence_statuses.term"
         ),
-        _nn("date", str, "When it was replaced (YYYY-MM-DD)."),
-        _nn("reason", str, "Why it was replaced."),
+        required("date", str, "When it was replaced (YYYY-MM-DD)."),
+        required("reason", str, "Why it was replaced."),
     ],
     indexes=(("document_id",), ("date",)),
 )
 
-_PROCEDURE = _table(
+_PROCEDURE = make_table(
     "decision_procedure",
     "The questions that decide an evidence status, asked in order: the "
     "first answered yes gives its label (docs/curation.md has worked examples).",
     "step",
     [
         Col("step", int, "Order of the question (0, 1, 2, ...)."),
-        _nn("question", str, "The question."),
-        _nn(
+        required("question", str, "The question."),
+        required(
             "label",
             str,
             "The label a yes gives (evidence_statuses.term).",
@@ -551,6 +594,7 @@ TABLES: tuple[Table, ...] = (
     _PROCEDURE,
     _DOCUMENTS,
     _CLAIMS,
+    _CLAIM_TERMS,
     _EQUATIONS,
     _BIBLIOGRAPHY,
     _EVIDENCE,
@@ -565,7 +609,7 @@ TABLES: tuple[Table, ...] = (
 
 #: What each build read, so the next one can tell which documents changed (build/incremental.py)
 BUILD_TABLES: tuple[Table, ...] = (
-    _table(
+    make_table(
         "build_files",
         "Every data file the last build read, with its size, modification time "
         "and sha256: an incremental build re-reads only the files that differ.",
@@ -577,14 +621,14 @@ BUILD_TABLES: tuple[Table, ...] = (
                 "Path of the file in the data folder (vocabulary.yaml, "
                 "documents/<id>.yaml, sources/<id>.txt).",
             ),
-            _nn("size", int, "Size in bytes when it was read."),
+            required("size", int, "Size in bytes when it was read."),
             Col(
                 "mtime_ns",
                 int,
                 "Modification time (ns since the epoch) when it was read; null "
                 "if the file had just been modified (then it is re-hashed next time).",
             ),
-            _nn("sha256", str, "sha256 of the file's bytes as read."),
+            required("sha256", str, "sha256 of the file's bytes as read."),
             Col(
                 "document_id",
                 str,
@@ -592,7 +636,7 @@ BUILD_TABLES: tuple[Table, ...] = (
             ),
         ],
     ),
-    _table(
+    make_table(
         "table_docs",
         "What every table, view and column of this database holds (the SQL interface's "
         "descriptions, written by the build: the site shows them).",
@@ -600,17 +644,17 @@ BUILD_TABLES: tuple[Table, ...] = (
         [
             Col("table_name", str, "A table or view."),
             Col("column_name", str, "One of its columns, or '' for the table itself."),
-            _nn("description", str, "What it holds."),
+            required("description", str, "What it holds."),
         ],
     ),
-    _table(
+    make_table(
         "build_info",
         "Facts about the build that wrote the database: the code fingerprint (a "
         "full build follows when it changes), time, mode.",
         "key",
         [
             Col("key", str, "Name of the fact (code, built_at, updated_at, mode)."),
-            _nn("value", str, "Its value."),
+            required("value", str, "Its value."),
         ],
     ),
 )
@@ -631,7 +675,8 @@ class View:
 VIEWS: tuple[View, ...] = (
     View(
         name="claims_view",
-        doc="Claims with their document's title and the rank of their status, for sorting and reading.",
+        doc="Claims with their document's title and the rank of their status, for sorting "
+        "and reading.",
         sql="""
 select
   claims.id, claims.document_id, documents.title as document_title,
@@ -670,7 +715,8 @@ join check_statuses on check_statuses.term = equations.check_status
     ),
     View(
         name="bibliography_view",
-        doc="Bibliography entries with their document's title and the rank of their citation status.",
+        doc="Bibliography entries with their document's title and the rank of their "
+        "citation status.",
         sql="""
 select
   bibliography.id, bibliography.document_id, documents.title as document_title, bibliography.label,
@@ -738,7 +784,13 @@ def fts_create_sql(t: Table) -> str:
     """The CREATE VIRTUAL TABLE of t's full-text index: what sqlite-utils' enable_fts
     writes, to the byte (so Datasette finds it)."""
     cols = ", ".join(f'"{c}"' for c in t.fts)
-    return f'CREATE VIRTUAL TABLE "{fts_table(t)}" USING FTS5 (\n    {cols},\n    tokenize=\'porter\',\n    content="{t.name}"\n)'
+    return (
+        f'CREATE VIRTUAL TABLE "{fts_table(t)}" USING FTS5 (\n'
+        f"    {cols},\n"
+        "    tokenize='porter',\n"
+        f'    content="{t.name}"\n'
+        ")"
+    )
 
 
 #: the tables in which FTS5 keeps an external-content index (the virtual table's "shadow tables")
@@ -757,7 +809,8 @@ def fill_fts(conn: sqlite3.Connection, t: Table, source: str = "main") -> None:
     conn.execute(fts_create_sql(t))
     conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [BULK_FTS_HASHSIZE])
     conn.execute(
-        f"insert into [{fts}] (rowid, {cols}) select rowid, {cols} from [{source}].[{t.name}] order by rowid"
+        f"insert into [{fts}] (rowid, {cols}) select rowid, {cols} from "
+        f"[{source}].[{t.name}] order by rowid"
     )
     conn.execute(f"insert into [{fts}] ([{fts}], rank) values ('hashsize', ?)", [FTS_HASHSIZE])
 

@@ -42,11 +42,13 @@ FACET_COUNTS = Table(
     name="facet_counts",
     columns={"table_name": str, "column_name": str, "value": str, "count": int},
     pk=("table_name", "column_name", "value"),
-    doc="Precomputed facet counts: how many rows of a table have each value of a column (NULLs not counted), kept exact by every build.",
+    doc="Precomputed facet counts: how many rows of a table have each value of a column "
+    "(NULLs not counted), kept exact by every build.",
     column_docs={
         "table_name": "The table counted (claims, equations, bibliography or evidence).",
         "column_name": "The column counted, e.g. status.",
-        "value": "A value of that column, with the column's own type (text, or an integer for self_citation); never null.",
+        "value": "A value of that column, with the column's own type (text, or an integer "
+        "for self_citation); never null.",
         "count": "Number of rows of the table with that value (always > 0).",
     },
     not_null=frozenset({"count"}),
@@ -56,16 +58,19 @@ DOCUMENT_FACET_COUNTS = Table(
     name="document_facet_counts",
     columns={"table_name": str, "column_name": str, "document_id": str, "value": str, "count": int},
     pk=("document_id", "table_name", "column_name", "value"),
-    doc="Precomputed facet counts per document: how many rows of a document have each value of a column (the parts facet_counts sums).",
+    doc="Precomputed facet counts per document: how many rows of a document have each "
+    "value of a column (the parts facet_counts sums).",
     column_docs={
         "table_name": "The table counted (claims, equations, bibliography or evidence).",
         "column_name": "The column counted, e.g. status.",
         "document_id": "The document whose rows are counted (documents.id).",
-        "value": "A value of that column, with the column's own type (text, or an integer for self_citation); never null.",
+        "value": "A value of that column, with the column's own type (text, or an integer "
+        "for self_citation); never null.",
         "count": "Number of rows of that document with that value (always > 0).",
     },
     not_null=frozenset({"count"}),
 )
+
 
 def _summary_tables() -> tuple[Table, ...]:
     from .agreement import AGREEMENT
@@ -157,7 +162,8 @@ def _insert_document_counts(
                 r[0]
                 for r in conn.execute(
                     f"select distinct {_q(c)} from {_q(table)} {where}"
-                    f"{' and ' if where else ' where '}{_q(c)} is not null and document_id is not null"
+                    f"{' and ' if where else ' where '}{_q(c)} is not null and "
+                    f"document_id is not null"
                 )
             ]
             for c in columns
@@ -173,7 +179,8 @@ def _insert_document_counts(
         pivots.append(pivot)
         conn.execute(f"drop table if exists temp.{pivot}")
         conn.execute(
-            f"create temp table {pivot} as select document_id as d, {', '.join(exprs)} from {_q(table)} {where}"
+            f"create temp table {pivot} as select document_id as d, {', '.join(exprs)} "
+            f"from {_q(table)} {where}"
             f"{' and ' if where else ' where '}document_id is not null group by document_id",
             params,
         )
@@ -195,7 +202,8 @@ def _insert_document_counts(
                 part_params += [table, c, v]
     if parts:
         conn.execute(
-            "insert into document_facet_counts (table_name, column_name, document_id, value, count) "
+            "insert into document_facet_counts (table_name, column_name, document_id, "
+            "value, count) "
             f"select * from ({' union all '.join(parts)}) order by 3, 1, 2, 4",  # primary key order
             part_params,
         )
@@ -251,7 +259,8 @@ def _refresh_facets(conn: sqlite3.Connection, document_ids: Collection[str] | No
         changes,
     )
     conn.executemany(
-        "delete from facet_counts where table_name = ? and column_name = ? and value = ? and count <= 0",
+        "delete from facet_counts where table_name = ? and column_name = ? and value = ? "
+        "and count <= 0",
         [(t, c, v) for t, c, v, _ in changes],
     )
     conn.execute("delete from temp._claimkb_refresh_ids")

@@ -11,6 +11,7 @@ from .bench import bench
 from .build import build, check, schema, stats, validate
 from .docs import docs
 from .export import export
+from .match import match
 from .new import new
 from .serve import serve
 
@@ -21,7 +22,7 @@ def cli() -> None:
     """claimkb: claims, equations and references of documents, with their evidence status."""
 
 
-for command in (build, validate, check, serve, stats, schema, docs, export, new, bench):
+for command in (build, validate, check, serve, stats, schema, docs, export, new, match, bench):
     cli.add_command(command)
 
 

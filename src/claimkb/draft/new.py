@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,10 @@ from ..model import ID_PATTERN
 from .analyze import analyze, citation_labels
 
 SCHEMA_FILE = Path("schema") / "document.schema.json"
+
+#: a claim statement -> the likely restated claims of the knowledge base, (id, score) best
+#: first (claimkb.match.search.Matcher.likely)
+Proposer = Callable[[str], list[tuple[str, float]]]
 
 
 class NewError(Exception):
@@ -131,6 +136,7 @@ def build_draft(
         "title": found_title,
         "authors": [],
         "kind": kind,
+        "draft": True,
         "sha256": sha256,
         "received_from": received_from,
         "metadata_notes": (
@@ -265,8 +271,12 @@ def make_draft(
     prefix: str | None = None,
     received_from: str | None = None,
     today: str | None = None,
+    propose: Proposer | None = None,
 ) -> tuple[Path, Path, dict[str, Any], list[str]]:
-    """Store the text and write the draft; returns (yaml path, source path, draft, warnings)."""
+    """Store the text and write the draft; returns (yaml path, source path, draft, warnings).
+
+    With `propose`, each drafted claim gets a proposed `restates` link to every claim of
+    another document in the data folder that `propose` finds it likely restates."""
     _check_ids(doc_id, prefix)
     raw, text = _read_source(source)
     documents, sources = data / "documents", data / "sources"
@@ -287,7 +297,9 @@ def make_draft(
         received_from=received,
         today=today,
     )
-    _check_clashes(doc, documents, doc_path, prefix)
+    taken = _check_clashes(doc, documents, doc_path, prefix)
+    if propose is not None:
+        propose_links(doc["claims"], propose, set(taken))
     body = header(doc_id, received, today, _schema_ref(data, documents)) + dump_yaml(doc)
     _validate(body, raw, doc_path.name, src_path.name)
     _store_source(source, src_path, raw)
@@ -353,8 +365,27 @@ def _check_targets(data: Path, doc_path: Path, src_path: Path, raw: bytes, *, fo
             )
 
 
-def _check_clashes(doc: dict[str, Any], documents: Path, doc_path: Path, prefix: str) -> None:
-    """No record id of the draft is used by another document file."""
+def propose_links(claims: list[dict[str, Any]], propose: Proposer, known: set[str]) -> int:
+    """Add `restates` links, marked proposed, to the claims `propose` finds restated among
+    `known` ids (links to ids the data folder lacks would not build); returns how many."""
+    n = 0
+    for rec in claims:
+        links = [
+            {"relation": "restates", "to": rid, "proposed": True, "note": f"score {score:.2f}"}
+            for rid, score in propose(rec["statement"])
+            if rid in known
+        ]
+        if links:
+            rec["links"] = links
+            n += len(links)
+    return n
+
+
+def _check_clashes(
+    doc: dict[str, Any], documents: Path, doc_path: Path, prefix: str
+) -> dict[str, str]:
+    """No record id of the draft is used by another document file; returns the ids of the
+    other document files (id -> file name)."""
     taken = existing_ids(documents, doc_path) if documents.is_dir() else {}
     clashes = sorted(
         {rec["id"] for k in ("claims", "equations", "bibliography") for rec in doc[k]} & set(taken)
@@ -364,6 +395,7 @@ def _check_clashes(doc: dict[str, Any], documents: Path, doc_path: Path, prefix:
             f"ids {', '.join(clashes[:3])}{' ...' if len(clashes) > 3 else ''} are already used "
             f"by {taken[clashes[0]]}: pass --prefix with a prefix of your own (now {prefix!r})"
         )
+    return taken
 
 
 def _schema_ref(data: Path, documents: Path) -> str:
