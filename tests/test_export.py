@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import sys
@@ -31,7 +32,8 @@ FIXTURE_TEXT = ROOT / "tests" / "fixtures" / "new" / "article.md"
 # works used as evidence and references: each identifier was checked (see the final report of the
 # helper that wrote this test): Corkum & Krausz, Nature Physics 3, 381 (2007), doi 10.1038/nphys620;
 # Sakurai, Modern Quantum Mechanics, revised ed., Addison-Wesley 1994, ISBN 0-201-53929-2;
-# Streltsov et al., Measuring quantum coherence with entanglement, arXiv:1502.05876 (PRL 115, 020403);
+# Streltsov et al., Measuring quantum coherence with entanglement, arXiv:1502.05876
+# (PRL 115, 020403);
 # NIST fundamental physical constants pages, https://physics.nist.gov/cuu/Constants/
 CORKUM = {
     "title": "Attosecond science",
@@ -81,7 +83,9 @@ def _doc() -> dict:
         "claims": [
             {
                 "id": "900-c01",
-                "quote": "Attosecond light pulses resolve the motion of electrons inside atoms [1].",
+                "quote": (
+                    "Attosecond light pulses resolve the motion of electrons inside atoms [1]."
+                ),
                 "statement": "Attosecond pulses resolve electron motion in atoms.",
                 "claim_type": "empirical",
                 "status": "established",
@@ -114,7 +118,9 @@ def _doc() -> dict:
             },
             {
                 "id": "900-c03",
-                "quote": "Coherence of the electrons involved can be converted into entanglement [3].",
+                "quote": (
+                    "Coherence of the electrons involved can be converted into entanglement [3]."
+                ),
                 "statement": "Electron coherence can be converted into entanglement.",
                 "claim_type": "theoretical",
                 "status": "speculative",
@@ -132,7 +138,10 @@ def _doc() -> dict:
             },
             {
                 "id": "900-c05",
-                "quote": "Shorter pulses will open new measurements of electron correlation in molecules [1].",
+                "quote": (
+                    "Shorter pulses will open new measurements of electron correlation "
+                    "in molecules [1]."
+                ),
                 "statement": "Shorter pulses will open new measurements.",
                 "claim_type": "forecast",
                 "status": "contradicted",
@@ -259,12 +268,13 @@ def _triples(doc: dict, loader=None) -> list[tuple[str, str, str]]:
 
 
 def _reviews_from_triples(triples: list[tuple[str, str, str]]) -> dict[str, dict]:
-    """claim id -> {statement, rating value, best, worst, status, date, explanation, author name, doc name}."""
+    """claim id -> {statement, rating value, best, worst, status, date, explanation, author name,
+    doc name}."""
     by_s: dict[str, dict[str, list[str]]] = {}
     for s, p, o in triples:
         by_s.setdefault(s, {}).setdefault(p, []).append(o)
     out = {}
-    for s, props in by_s.items():
+    for _s, props in by_s.items():
         if SO + "ClaimReview" not in props.get(RDF_TYPE, []):
             continue
         rating = by_s[props[SO + "reviewRating"][0]]
@@ -311,7 +321,10 @@ def test_claimreview_expands_to_the_claims_and_ratings(which, small_db, request,
     reviews = _reviews_from_triples(_triples(doc))
     claims = rows(
         db,
-        "select c.*, d.title from claims c join documents d on d.id = c.document_id where c.status != 'not assessed'",
+        (
+            "select c.*, d.title from claims c join documents d on d.id = c.document_id "
+            "where c.status != 'not assessed'"
+        ),
     )
     ranks = {r["term"]: r["rank"] for r in rows(db, "select term, rank from evidence_statuses")}
     assert set(reviews) == {c["id"] for c in claims}
@@ -338,8 +351,15 @@ def test_claimreview_expands_to_the_claims_and_ratings(which, small_db, request,
 
 def test_claimreview_remote_context_with_a_local_loader(small_db):
     code, out, err = run_export(
-        "claimreview", "--db", str(small_db), "--date", "2026-01-02", "--context", "remote",
-        "--base-url", BASE,
+        "claimreview",
+        "--db",
+        str(small_db),
+        "--date",
+        "2026-01-02",
+        "--context",
+        "remote",
+        "--base-url",
+        BASE,
     )
     assert code == 0, err
     doc = json.loads(out)
@@ -363,8 +383,9 @@ def test_claimreview_remote_context_with_a_local_loader(small_db):
     reviews = _reviews_from_triples(_triples(doc, loader))
     assert served and served[0].startswith("https://schema.org")
     embedded = json.loads(
-        run_export("claimreview", "--db", str(small_db), "--date", "2026-01-02",
-                   "--base-url", BASE)[1]
+        run_export(
+            "claimreview", "--db", str(small_db), "--date", "2026-01-02", "--base-url", BASE
+        )[1]
     )
     assert reviews == _reviews_from_triples(_triples(embedded))
     assert len(reviews) == 6
@@ -401,8 +422,17 @@ def test_claimreview_without_a_base_url_is_a_clear_error(small_db):
 
 def test_claimreview_bad_date_is_a_clear_error(small_db):
     r = CliRunner().invoke(
-        cli, ["export", "claimreview", "--db", str(small_db), "--date", "2026-13-45",
-              "--base-url", BASE]
+        cli,
+        [
+            "export",
+            "claimreview",
+            "--db",
+            str(small_db),
+            "--date",
+            "2026-13-45",
+            "--base-url",
+            BASE,
+        ],
     )
     assert r.exit_code == 2 and "YYYY-MM-DD" in r.output and "Traceback" not in r.output
 
@@ -410,19 +440,98 @@ def test_claimreview_bad_date_is_a_clear_error(small_db):
 # --------------------------------------------------------------------------- BibTeX and CSL-JSON
 
 
-def _expected_works(db: Path) -> tuple[dict[str, sqlite3.Row], set[str]]:
-    from claimkb.exports.works import identity
+def _works(db: Path):
+    from claimkb.exports import connect_ro
+    from claimkb.exports.works import collect, unnamed
 
-    bib = {r["id"]: r for r in rows(db, "select * from bibliography")}
-    idents = set()
-    for e in rows(db, "select * from evidence where cites_bibliography_id is null"):
-        f = dict(e)
-        idents.add(identity(f))
-    return bib, idents
+    conn = connect_ro(db)
+    try:
+        return collect(conn), unnamed(conn)
+    finally:
+        conn.close()
+
+
+def _identities(fields: dict) -> str:
+    from claimkb.exports.works import _citation_key, identity
+
+    return identity(fields) or _citation_key(fields)
 
 
 @pytest.mark.parametrize("which", ["small", "real"])
-def test_bibtex_parses_back(which, small_db, request):
+def test_every_work_is_exported_once_and_only_works(which, small_db, request):
+    db = small_db if which == "small" else request.getfixturevalue("built_db")
+    works, left_out = _works(db)
+    keys = [w.key for w in works]
+    assert len(keys) == len({k.lower() for k in keys})
+    idents = [_identities(w.fields) for w in works]
+    assert None not in idents and len(idents) == len(set(idents)), "a work exported twice"
+    not_works = {r["id"] for r in rows(db, "select id from bibliography where work = 0")}
+    covered = {a for w in works for a in w.about}
+    for r in rows(db, "select id from bibliography where work = 1"):
+        assert r["id"] in covered or r["id"] in left_out, r["id"]
+    assert not covered & not_works
+    for w in works:
+        assert w.fields.get("title") or w.fields.get("authors"), w.key
+
+
+def _bibliography_text(items: list[dict]) -> list[str]:
+    import citeproc
+    from citeproc import (
+        Citation,
+        CitationItem,
+        CitationStylesBibliography,
+        CitationStylesStyle,
+        formatter,
+    )
+    from citeproc.source.json import CiteProcJSON
+
+    source = CiteProcJSON(items)  # raises on a variable CSL does not know
+    style_path = Path(citeproc.__file__).parent / "data" / "styles" / "harvard-cite-them-right.csl"
+    style = CitationStylesStyle(str(style_path), validate=False)
+    bibliography = CitationStylesBibliography(style, source, formatter.plain)
+    for i in items:
+        bibliography.register(Citation([CitationItem(i["id"].lower())]))
+    return [str(x) for x in bibliography.bibliography()]
+
+
+@pytest.mark.parametrize("which", ["small", "real"])
+def test_csl_json_renders_with_citeproc_without_an_empty_or_repeated_entry(
+    which, small_db, request
+):
+    import warnings
+
+    from citeproc import types as csl_types
+
+    db = small_db if which == "small" else request.getfixturevalue("built_db")
+    code, text, err = run_export("csl-json", "--db", str(db))
+    assert code == 0, err
+    items = json.loads(text)
+    assert len(items) == len(_works(db)[0])
+    valid_types = {v for k, v in vars(csl_types).items() if k.isupper() and isinstance(v, str)}
+    assert all(i["type"] in valid_types for i in items)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rendered = _bibliography_text(items)
+    assert not caught, [str(w.message) for w in caught]
+    assert len(rendered) == len(items) and len(set(rendered)) == len(rendered)
+    for line in rendered:  # never a bare "n.d." with nothing before it
+        assert not re.match(r"^\W*(n\.d\.|\(n\.d\.\))", line), line
+    joined = "\n".join(rendered)
+    for i in items:
+        assert i.get("title", "") in joined
+        for a in i.get("author", [])[:1]:  # the style abbreviates four or more authors
+            assert (a.get("family") or a["literal"]) in joined
+        if "DOI" in i:
+            assert i["DOI"] in joined
+    for w in _works(db)[0]:
+        item = next(i for i in items if i["id"] == w.key)
+        assert item.get("DOI") == w.fields.get("doi") and item.get("ISBN") == w.fields.get("isbn")
+        if w.fields.get("year"):
+            assert item["issued"] == {"date-parts": [[int(w.fields["year"])]]}
+
+
+@pytest.mark.parametrize("which", ["small", "real"])
+def test_bibtex_parses_back_with_one_entry_per_work(which, small_db, request):
     import bibtexparser
     from bibtexparser.middlewares import LatexDecodingMiddleware
 
@@ -432,77 +541,54 @@ def test_bibtex_parses_back(which, small_db, request):
     raw = bibtexparser.parse_string(text)
     decoded = bibtexparser.parse_string(text, append_middleware=[LatexDecodingMiddleware()])
     assert raw.failed_blocks == [] and decoded.failed_blocks == []
-    bib, idents = _expected_works(db)
+    works, left_out = _works(db)
     keys = [e.key for e in raw.entries]
-    assert len(keys) == len(set(keys)) == len(bib) + len(idents)
-    assert set(bib) <= set(keys)
+    assert keys == [w.key for w in works]
     dec = {e.key: {f.key: f.value for f in e.fields} for e in decoded.entries}
     verb = {e.key: {f.key: f.value for f in e.fields} for e in raw.entries}
-    for rid, r in bib.items():
-        f = dec[rid]
-        assert f.get("title") == r["title"]
-        authors = json.loads(r["authors"])
-        assert (f["author"].split(" and ") if "author" in f else []) == authors
-        assert verb[rid].get("doi") == r["doi"]
-        assert verb[rid].get("url") == r["url"]
-        assert f.get("isbn") == r["isbn"]
-        assert verb[rid].get("eprint") == r["arxiv_id"]
-        assert (int(f["year"]) if "year" in f else None) == r["year"]
-        if r["title"] is None:
-            assert r["as_printed"] in f["note"]
+    for w in works:
+        f, v = dec[w.key], verb[w.key]
+        assert f.get("title") == w.fields.get("title")
+        names = _bib_names(v["author"]) if "author" in v else []
+        assert len(names) == len(w.fields["authors"]), w.key
+        if names:
+            assert w.fields["authors"][0].split(",")[0] in f["author"]
+        assert v.get("doi") == w.fields.get("doi") and v.get("url") == w.fields.get("url")
+        assert f.get("isbn") == w.fields.get("isbn") and v.get("eprint") == w.fields.get("arxiv_id")
+        assert (int(f["year"]) if "year" in f else None) == w.fields.get("year")
+        assert f.get("title") or f.get("author"), w.key
+    for rid in left_out:
+        assert rid in text.split("\n\n", 1)[0]  # named in the header
     if which == "small":
-        ev = {k: v for k, v in dec.items() if k not in bib}
-        assert len(ev) == 4  # Corkum twice (DOI case differs) is one work; Sakurai twice is one
-        assert ev["Corkum2007attosecond"]["doi"] == "10.1038/nphys620"
-        assert ev["Corkum2007attosecond"]["journal"] == "Nature Physics"
-        assert ev["Sakurai1994modern"]["isbn"] == "0-201-53929-2"
-        nist = next(v for v in ev.values() if "url" in v)
+        by_doi = {w.fields["doi"].lower(): dec[w.key] for w in works if w.fields.get("doi")}
+        corkum = by_doi["10.1038/nphys620"]  # cited twice (DOI case differs): one entry
+        assert corkum["journal"] == "Nature Physics"
+        assert [w.fields["isbn"] for w in works].count("0-201-53929-2") == 1  # Sakurai, twice
+        nist = next(dec[w.key] for w in works if "nist.gov" in (w.fields.get("url") or ""))
         assert nist["title"] == NIST["title"]  # & % { } # escaped and decoded back
         assert nist["author"] == "National Institute of Standards and Technology"
-        # keys are stable: the same database exports the same text
-        assert run_export("bibtex", "--db", str(db))[1] == text
+        assert run_export("bibtex", "--db", str(db))[1] == text  # stable keys, same text
 
 
-@pytest.mark.parametrize("which", ["small", "real"])
-def test_csl_json_renders_with_citeproc(which, small_db, request):
-    import citeproc
-    from citeproc import (
-        Citation,
-        CitationItem,
-        CitationStylesBibliography,
-        CitationStylesStyle,
-        formatter,
-    )
-    from citeproc import types as csl_types
-    from citeproc.source.json import CiteProcJSON
+def _bib_names(value: str) -> list[str]:
+    """A BibTeX author field split at " and " outside braces."""
+    out, depth, start = [], 0, 0
+    for i, c in enumerate(value):
+        depth += (c == "{") - (c == "}")
+        if depth == 0 and value.startswith(" and ", i):
+            out.append(value[start:i])
+            start = i + 5
+    return out + [value[start:]]
 
-    db = small_db if which == "small" else request.getfixturevalue("built_db")
-    code, text, err = run_export("csl-json", "--db", str(db))
-    assert code == 0, err
-    items = json.loads(text)
-    bib, idents = _expected_works(db)
-    assert len(items) == len(bib) + len(idents)
-    valid_types = {v for k, v in vars(csl_types).items() if k.isupper() and isinstance(v, str)}
-    assert all(i["type"] in valid_types for i in items)
-    if not items:
-        return
-    source = CiteProcJSON(items)  # raises on a variable CSL does not know
-    style_path = Path(citeproc.__file__).parent / "data" / "styles" / "harvard-cite-them-right.csl"
-    style = CitationStylesStyle(str(style_path), validate=False)
-    bibliography = CitationStylesBibliography(style, source, formatter.plain)
-    for i in items:
-        bibliography.register(Citation([CitationItem(i["id"].lower())]))
-    rendered = "\n".join(str(x) for x in bibliography.bibliography())
-    for i in items:
-        if "title" in i:
-            assert i["title"] in rendered
-        for a in i.get("author", [])[:1]:  # the style abbreviates four or more authors to "et al."
-            assert (a.get("family") or a["literal"]) in rendered
-        if "DOI" in i:
-            assert i["DOI"] in rendered
-    for rid, r in bib.items():
-        item = next(i for i in items if i["id"] == rid)
-        assert item.get("DOI") == r["doi"] and item.get("ISBN") == r["isbn"]
+
+def test_a_work_cited_twice_is_one_entry(small_db, tmp_path):
+    """The same DOI in two documents' bibliographies and as evidence: one entry."""
+    works, _ = _works(small_db)
+    by_doi: dict[str, list] = {}
+    for w in works:
+        if w.fields.get("doi"):
+            by_doi.setdefault(w.fields["doi"].lower(), []).append(w.key)
+    assert all(len(v) == 1 for v in by_doi.values()), by_doi
 
 
 # --------------------------------------------------------------------------- tables
@@ -588,8 +674,8 @@ def test_csv_round_trip(which, target, small_db, request, tmp_path):
             f["name"]: f["type"]
             for f in next(r for r in package["resources"] if r["name"] == t)["schema"]["fields"]
         }
-        for raw_row, db_row in zip(body, rs):
-            for c, v in zip(header, raw_row):
+        for raw_row, db_row in zip(body, rs, strict=True):
+            for c, v in zip(header, raw_row, strict=True):
                 want = db_row[c]
                 if v == "":
                     assert want in (None, "")

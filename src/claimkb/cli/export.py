@@ -1,4 +1,5 @@
-"""`claimkb export FORMAT`: ClaimReview JSON-LD, BibTeX, CSL-JSON, JSON Lines or CSV from the built database."""
+"""`claimkb export FORMAT`: ClaimReview or Web Annotation JSON-LD, BibTeX, CSL-JSON, JSON Lines
+or CSV from the built database."""
 
 from __future__ import annotations
 
@@ -55,16 +56,19 @@ def _check_date(_ctx: click.Context, _param: click.Parameter, value: str | None)
     "--publisher",
     default="claimkb",
     show_default=True,
-    help="claimreview: name of the reviewing organisation.",
+    help="claimreview, web-annotation: name of the reviewing organisation.",
 )
 @click.option(
-    "--publisher-url", default=None, help="claimreview: URL of the reviewing organisation."
+    "--publisher-url",
+    default=None,
+    help="claimreview, web-annotation: URL of the reviewing organisation.",
 )
 @click.option(
     "--base-url",
     default=None,
-    help="claimreview (required): the address the site is served at, e.g. "
-    "https://kb.example.org; each review's url is BASE/claim/ID, its claim page.",
+    help="claimreview, web-annotation (required): the address the site is served at, e.g. "
+    "https://kb.example.org; each review's url is BASE/claim/ID, its claim page, and each "
+    "annotation's id is BASE/claim/ID#annotation or BASE/equation/ID#annotation.",
 )
 @click.option(
     "--context",
@@ -83,14 +87,21 @@ def export(
     base_url: str | None,
     context: str,
 ) -> None:
-    """Export the built database as FORMAT: claimreview, bibtex, csl-json, jsonl or csv.
+    """Export the built database: claimreview, web-annotation, bibtex, csl-json, jsonl or csv.
 
     \b
-    claimreview  schema.org ClaimReview JSON-LD of every assessed claim
-    bibtex       every bibliography entry and every (deduplicated) evidence work
-    csl-json     the same works as CSL-JSON (Zotero, pandoc, citeproc)
-    jsonl        every table, one {"table": ..., "row": {...}} object per line
-    csv          every table as NAME.csv, plus datapackage.json (needs --out DIR or --out FILE.zip)
+    claimreview     schema.org ClaimReview JSON-LD of every assessed claim
+    web-annotation  W3C Web Annotation JSON-LD: a JSON array of one AnnotationCollection
+                    per document; one annotation (motivation "assessing") per claim and
+                    equation, whatever its status, targeting its quote with a
+                    TextQuoteSelector and a TextPositionSelector (offsets in Unicode code
+                    points of documents.text); bodies: the status (purpose "tagging"), the
+                    statement, the rationale (Markdown) and the record's page on the site
+    bibtex          every bibliography entry and every (deduplicated) evidence work
+    csl-json        the same works as CSL-JSON (Zotero, pandoc, citeproc)
+    jsonl           every table, one {"table": ..., "row": {...}} object per line
+    csv             every table as NAME.csv, plus datapackage.json (needs --out DIR or
+                    --out FILE.zip)
     """
     fmt = format.lower()
     try:
@@ -115,6 +126,21 @@ def export(
                     ),
                     out,
                 )
+            elif fmt == "web-annotation":
+                from ..exports.annotations import render as render_annotations
+
+                if not base_url:
+                    raise click.UsageError(
+                        "web-annotation needs --base-url: the address the site is served at "
+                        "(each annotation's id is BASE/claim/ID#annotation or "
+                        "BASE/equation/ID#annotation, on the record's page)"
+                    )
+                _write_text(
+                    render_annotations(
+                        conn, base_url=base_url, publisher=publisher, publisher_url=publisher_url
+                    ),
+                    out,
+                )
             elif fmt == "bibtex":
                 from ..exports.works import render_bibtex
 
@@ -132,7 +158,8 @@ def export(
 
                 if out is None:
                     raise ExportError(
-                        "csv writes one file per table: pass --out DIR (a directory) or --out FILE.zip"
+                        "csv writes one file per table: pass --out DIR (a directory) "
+                        "or --out FILE.zip"
                     )
                 if out.exists() and not out.is_dir() and out.suffix.lower() != ".zip":
                     raise ExportError(

@@ -1,7 +1,11 @@
-"""Exports of the built database: ClaimReview JSON-LD, BibTeX, CSL-JSON, JSON Lines, CSV.
+"""Exports of the built database: ClaimReview and Web Annotation JSON-LD, BibTeX, CSL-JSON,
+JSON Lines, CSV.
 
 Every export reads the SQLite database written by ``claimkb build`` (never the
 YAML files), so what is exported is exactly what Datasette serves.
+
+May import: build (the schema's table names), identifiers, fileio, ingest (the anchoring
+context length).
 """
 
 from __future__ import annotations
@@ -36,4 +40,4 @@ def connect_ro(db: Path) -> sqlite3.Connection:
     return conn
 
 
-FORMATS = ("claimreview", "bibtex", "csl-json", "jsonl", "csv")
+FORMATS = ("claimreview", "web-annotation", "bibtex", "csl-json", "jsonl", "csv")

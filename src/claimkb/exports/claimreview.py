@@ -103,25 +103,45 @@ def claim_url(base_url: str, claim_id: str) -> str:
     return f"{base_url.rstrip('/')}/claim/{quote(claim_id, safe='')}"
 
 
-def claim_review(claim: dict[str, Any], doc: dict[str, Any], *, values: dict[str, int],
-                 org: dict[str, Any], date: str, base_url: str,
-                 citations: list[dict[str, Any]] = ()) -> dict[str, Any]:
+def claim_review(
+    claim: dict[str, Any],
+    doc: dict[str, Any],
+    *,
+    values: dict[str, int],
+    org: dict[str, Any],
+    date: str,
+    base_url: str,
+    citations: list[dict[str, Any]] = (),
+) -> dict[str, Any]:
     """One ClaimReview: the claim, its rating on the evidence scale, the reviewer, the page."""
-    item: dict[str, Any] = {"@type": "Claim", "text": claim["quote"], "appearance": doc,
-                            "firstAppearance": doc}
+    item: dict[str, Any] = {
+        "@type": "Claim",
+        "text": claim["quote"],
+        "appearance": doc,
+        "firstAppearance": doc,
+    }
     if claim["voice"] == "authors" and doc.get("author"):
         item["author"] = doc["author"]
-    rating: dict[str, Any] = {"@type": "Rating", "ratingValue": values[claim["status"]],
-                              "bestRating": max(values.values()),
-                              "worstRating": min(values.values()),
-                              "alternateName": claim["status"]}
+    rating: dict[str, Any] = {
+        "@type": "Rating",
+        "ratingValue": values[claim["status"]],
+        "bestRating": max(values.values()),
+        "worstRating": min(values.values()),
+        "alternateName": claim["status"],
+    }
     if claim.get("rationale"):
         rating["ratingExplanation"] = claim["rationale"]
     url = claim_url(base_url, claim["id"])
     review: dict[str, Any] = {
-        "@type": "ClaimReview", "@id": url, "url": url, "identifier": claim["id"],
-        "claimReviewed": claim["statement"], "datePublished": date, "author": org,
-        "reviewRating": rating, "itemReviewed": item,
+        "@type": "ClaimReview",
+        "@id": url,
+        "url": url,
+        "identifier": claim["id"],
+        "claimReviewed": claim["statement"],
+        "datePublished": date,
+        "author": org,
+        "reviewRating": rating,
+        "itemReviewed": item,
     }
     if citations:
         review["citation"] = list(citations)
@@ -140,9 +160,15 @@ def scale(conn: sqlite3.Connection) -> dict[str, int]:
     return {term: n - i for i, term in enumerate(ranked)}
 
 
-def claimreviews(conn: sqlite3.Connection, *, date: str, base_url: str,
-                 publisher: str = "claimkb", publisher_url: str | None = None,
-                 context: str = "embedded") -> dict[str, Any]:
+def claimreviews(
+    conn: sqlite3.Connection,
+    *,
+    date: str,
+    base_url: str,
+    publisher: str = "claimkb",
+    publisher_url: str | None = None,
+    context: str = "embedded",
+) -> dict[str, Any]:
     """The JSON-LD document: {"@context": ..., "@graph": [ClaimReview, ...]}."""
     values = scale(conn)
     org: dict[str, Any] = {"@type": "Organization", "name": publisher}
@@ -150,19 +176,32 @@ def claimreviews(conn: sqlite3.Connection, *, date: str, base_url: str,
         org["url"] = publisher_url
     docs = {r["id"]: document_work(dict(r)) for r in conn.execute("select * from documents")}
     evidence: dict[str, list[dict[str, Any]]] = {}
-    for e in conn.execute("select * from evidence where claim_id is not null and "
-                          "cites_bibliography_id is null order by id"):
+    for e in conn.execute(
+        "select * from evidence where claim_id is not null and "
+        "cites_bibliography_id is null order by id"
+    ):
         if e["doi"] or e["isbn"] or e["arxiv_id"] or e["url"]:
             evidence.setdefault(e["claim_id"], []).append(work(dict(e)))
     graph = [
-        claim_review(dict(c), docs[c["document_id"]], values=values, org=org, date=date,
-                     base_url=base_url, citations=evidence.get(c["id"], []))
-        for c in conn.execute("select * from claims where status in (select term from "
-                              "evidence_statuses where term != 'not assessed') "
-                              "order by document_id, position, id")
+        claim_review(
+            dict(c),
+            docs[c["document_id"]],
+            values=values,
+            org=org,
+            date=date,
+            base_url=base_url,
+            citations=evidence.get(c["id"], []),
+        )
+        for c in conn.execute(
+            "select * from claims where status in (select term from "
+            "evidence_statuses where term != 'not assessed') "
+            "order by document_id, position, id"
+        )
     ]
-    return {"@context": EMBEDDED_CONTEXT if context == "embedded" else REMOTE_CONTEXT,
-            "@graph": graph}
+    return {
+        "@context": EMBEDDED_CONTEXT if context == "embedded" else REMOTE_CONTEXT,
+        "@graph": graph,
+    }
 
 
 def render(conn: sqlite3.Connection, **kw: Any) -> str:

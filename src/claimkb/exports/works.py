@@ -1,16 +1,18 @@
-"""Bibliographic exports: BibTeX and CSL-JSON.
+"""Bibliographic exports: BibTeX and CSL-JSON, one entry per work.
 
-Two kinds of works are exported:
+The works are the bibliography entries of every document that name a work (``work = 1``)
+and every external evidence work (evidence items that point at a ``work``, not at the
+document's own bibliography). They are grouped into one entry per work: by DOI, then ISBN,
+then arXiv id, then URL (case and resolver prefixes ignored), and for a work without any
+identifier by its first author's family name, year and title; fields missing in one copy
+are filled from the others. An entry that names neither a title nor an author (a reference
+no one could identify) is not a work a reference manager can hold: it is left out, and the
+BibTeX header counts it.
 
-1. every bibliography entry of every document, keyed by its record id (e.g.
-   ``000-ref03``), with its verified metadata (and, when it has no title yet,
-   the entry as printed in a ``note``);
-2. every external evidence work (evidence items that point at a ``work``, not at
-   the document's own bibliography), deduplicated by DOI, then ISBN, then arXiv
-   id, then URL (case and resolver prefixes ignored); fields missing in one
-   copy are filled from the others. Their keys are ``<family><year><word>``
-   (ASCII), with ``a``, ``b``, ... appended on a clash, assigned in the order of
-   the works' identifiers, so the keys are stable from one export to the next.
+Keys: the record id of the work's first bibliography entry in document order (e.g.
+``000-ref03``); a work only evidence cites gets ``<family><year><word>`` (ASCII), with
+``a``, ``b``, ... appended on a clash, assigned in the order of the works' identities, so
+the keys are stable from one export to the next.
 """
 
 from __future__ import annotations
@@ -61,7 +63,8 @@ class WorkRecord:
             return "article-journal" if f.get("venue") else "article"
         if f.get("url"):
             return "webpage"
-        return "article"  # CSL 1.0.1 has no generic "document" type (1.0.2 does); older readers know this one
+        # CSL 1.0.1 has no generic "document" type (1.0.2 does); older readers know this one
+        return "article"
 
 
 _STOP = {"a", "an", "the", "on", "of", "in", "and", "for", "to", "at", "from", "with", "by"}
@@ -96,7 +99,8 @@ def _fields(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _author_key(f: dict[str, Any], ident: str) -> str:
-    """<family><year><first title word>; without authors <Two><Title words><year>; else from the identifier."""
+    """<family><year><first title word>; without authors <Two><Title words><year>;
+    else from the identifier."""
     authors = f.get("authors") or []
     words = [
         w
@@ -113,35 +117,65 @@ def _author_key(f: dict[str, Any], ident: str) -> str:
     return key if re.match(r"[A-Za-z]", key or "") else "w" + _ascii(ident)[:30]
 
 
-def collect(conn: sqlite3.Connection) -> list[WorkRecord]:
-    """Bibliography entries (in document order), then deduplicated evidence works."""
-    out: list[WorkRecord] = []
-    for r in conn.execute("select * from bibliography order by document_id, position, id"):
+def _citation_key(f: dict[str, Any]) -> str | None:
+    """The identity of a work with no identifier: first author's family name, year, title."""
+    authors, title = f.get("authors") or [], f.get("title") or ""
+    if not authors and not title:
+        return None
+    family = authors[0].split(",", 1)[0] if authors else ""
+    words = [w for w in re.findall(r"[^\W_]+", title.lower()) if w not in _STOP][:4]
+    return (
+        "cite:"
+        + _ascii(family).lower()
+        + ":"
+        + str(f.get("year") or "")
+        + ":"
+        + "-".join(_ascii(w) for w in words)
+    )
+
+
+def _merge(groups: dict[str, WorkRecord], ident: str, w: WorkRecord) -> None:
+    if ident not in groups:
+        groups[ident] = w
+        return
+    g = groups[ident]
+    for k, v in w.fields.items():
+        if not g.fields.get(k) and v:
+            g.fields[k] = v
+    g.about += [a for a in w.about if a not in g.about]
+    if g.kind != "bibliography" and w.kind == "bibliography":
+        g.kind, g.key = "bibliography", w.key
+
+
+def _rows(conn: sqlite3.Connection) -> list[WorkRecord]:
+    """Every copy of a work, in document order: bibliography entries, then evidence works."""
+    out = []
+    for r in conn.execute(
+        "select * from bibliography where work = 1 order by document_id, position, id"
+    ):
         f = _fields(r)
         note = None if f.get("title") else f"As printed in {r['document_id']}: {r['as_printed']}"
         out.append(
-            WorkRecord(
-                key=r["id"], kind="bibliography", fields=f, note=note, about=[r["document_id"]]
-            )
+            WorkRecord(key=r["id"], kind="bibliography", fields=f, note=note, about=[r["id"]])
         )
-    merged: dict[str, WorkRecord] = {}
     for r in conn.execute("select * from evidence where cites_bibliography_id is null order by id"):
-        f = _fields(r)
-        ident = identity(f)
-        if ident is None:  # the model requires an identifier; a hand-edited database might not
-            continue
-        if ident in merged:
-            w = merged[ident]
-            for k, v in f.items():
-                if not w.fields.get(k) and v:
-                    w.fields[k] = v
-            if r["about_id"] not in w.about:
-                w.about.append(r["about_id"])
-        else:
-            merged[ident] = WorkRecord(key="", kind="evidence", fields=f, about=[r["about_id"]])
-    used = {w.key.lower() for w in out}
-    for ident in sorted(merged):
-        w = merged[ident]
+        out.append(WorkRecord(key="", kind="evidence", fields=_fields(r), about=[r["about_id"]]))
+    return out
+
+
+def collect(conn: sqlite3.Connection) -> list[WorkRecord]:
+    """One record per work: those with a bibliography entry first (in document order), then
+    the works only evidence cites. Works no one could identify are left out (``unnamed``)."""
+    groups: dict[str, WorkRecord] = {}
+    for w in _rows(conn):
+        ident = identity(w.fields) or _citation_key(w.fields)
+        if ident is not None:
+            _merge(groups, ident, w)
+    cited = [w for w in groups.values() if w.kind == "bibliography"]
+    used = {w.key.lower() for w in cited}
+    rest = []
+    for ident in sorted(k for k, w in groups.items() if w.kind == "evidence"):
+        w = groups[ident]
         base = _author_key(w.fields, ident)
         key, n = base, 0
         while key.lower() in used:
@@ -149,8 +183,19 @@ def collect(conn: sqlite3.Connection) -> list[WorkRecord]:
             n += 1
         used.add(key.lower())
         w.key = key
-        out.append(w)
-    return out
+        rest.append(w)
+    return cited + rest
+
+
+def unnamed(conn: sqlite3.Connection) -> list[str]:
+    """Bibliography entries that name a work no one could identify (no title, no author)."""
+    return [
+        w.key
+        for w in _rows(conn)
+        if w.kind == "bibliography"
+        and identity(w.fields) is None
+        and _citation_key(w.fields) is None
+    ]
 
 
 def _suffix(n: int) -> str:
@@ -225,7 +270,8 @@ _TEX_RE = re.compile("|".join(re.escape(c) for c in _TEX_SPECIAL))
 
 
 def tex_escape(s: str) -> str:
-    """Escape TeX's special characters; other Unicode stays as is (biber and bibtexparser read UTF-8)."""
+    """Escape TeX's special characters; other Unicode stays as is (biber and bibtexparser
+    read UTF-8)."""
     return _TEX_RE.sub(lambda m: _TEX_SPECIAL[m.group()], s)
 
 
@@ -283,5 +329,14 @@ def bibtex_entry(w: WorkRecord) -> str:
 
 def render_bibtex(conn: sqlite3.Connection) -> str:
     works = collect(conn)
-    head = "% claimkb bibliography: every bibliography entry and every evidence work, from the built database.\n\n"
-    return head + "\n".join(bibtex_entry(w) for w in works)
+    left_out = unnamed(conn)
+    head = (
+        "% claimkb bibliography, from the built database: one entry per work cited in a\n"
+        "% document's bibliography or as evidence.\n"
+    )
+    if left_out:
+        head += (
+            f"% Left out, naming no identifiable work (no title, no author): "
+            f"{', '.join(left_out)}.\n"
+        )
+    return head + "\n" + "\n".join(bibtex_entry(w) for w in works)
