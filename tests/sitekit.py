@@ -21,7 +21,8 @@ SOURCE = """Test Document on Quantum Claims
 
 Introduction
 
-Quantum entanglement links the states of two particles [1]. Entangled photons can carry energy faster than light [2].
+Quantum entanglement links the states of two particles [1]. \
+Entangled photons can carry energy faster than light [2].
 
 The Bohr radius is a_0 = hbar^2/(m_e e^2)   (1)
 and the transition is written A -> B   (2).
@@ -148,7 +149,10 @@ DOCUMENT = {
         {
             "id": "tsite-ref01",
             "label": "1",
-            "quote": "[1] Example, A. (2001). A fictitious paper about entanglement. Journal of Tests 1, 1-2.",
+            "quote": (
+                "[1] Example, A. (2001). A fictitious paper about entanglement. "
+                "Journal of Tests 1, 1-2."
+            ),
             "title": "A fictitious paper about entanglement",
             "authors": ["Example, A."],
             "year": 2001,
@@ -156,8 +160,13 @@ DOCUMENT = {
             "citation_status": "minor errors",
             "problems": ["Issue number missing."],
             "status": "supported",
-            "evidence": [{"stance": "supports", "bibliography": "1",
-                          "note": "The paper reports the measurement it is cited for."}],
+            "evidence": [
+                {
+                    "stance": "supports",
+                    "bibliography": "1",
+                    "note": "The paper reports the measurement it is cited for.",
+                }
+            ],
         },
         {
             "id": "tsite-ref02",
@@ -168,6 +177,7 @@ DOCUMENT = {
             "isbn": "978-3-16-148410-0",
             "self_citation": True,
             "citation_status": "unverifiable",
+            "tried": ["The publisher's list has no work of this title."],
             "status": "speculative",
         },
     ],
@@ -181,7 +191,8 @@ def build_feature_data(folder: Path) -> Path:
     shutil.copy(DATA / "vocabulary.yaml", folder / "vocabulary.yaml")
     (folder / "sources" / "tsite_doc.txt").write_text(SOURCE, encoding="utf-8")
     (folder / "documents" / "tsite_doc.yaml").write_text(
-        yaml.safe_dump(DOCUMENT, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        yaml.safe_dump(DOCUMENT, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return folder
 
 
@@ -204,9 +215,20 @@ def reader_urls(db: Path) -> list[str]:
     """One of every kind of reader page, for a database."""
     doc = _ids(db, "select id from documents order by id")[0]
     claim = _ids(db, "select id from claims order by id")[0]
-    out = ["/", "/documents", f"/document/{doc}", f"/document/{doc}/read", f"/claim/{claim}",
-           "/claims", "/claims?status=established", "/equations", "/references",
-           "/search?q=quantum", "/questions", "/vocabulary"]
+    out = [
+        "/",
+        "/documents",
+        f"/document/{doc}",
+        f"/document/{doc}/read",
+        f"/claim/{claim}",
+        "/claims",
+        "/claims?status=established",
+        "/equations",
+        "/references",
+        "/search?q=quantum",
+        "/questions",
+        "/vocabulary",
+    ]
     out += [f"/equation/{e}" for e in _ids(db, "select id from equations limit 1")]
     out += [f"/reference/{r}" for r in _ids(db, "select id from bibliography limit 1")]
     from claimkb.site.pages.questions import QUESTIONS
@@ -299,11 +321,15 @@ SECOND = {
             "claim_type": "theoretical",
             "status": "established",
             "rationale": "Textbook: the state $|\\psi\\rangle$ of two entangled particles does "
-                         "not factorise.",
-            "evidence": [{"stance": "supports", "locator": "chapter on entanglement",
-                          "work": {"title": "A fictitious textbook",
-                                   "isbn": "978-3-16-148410-0"},
-                          "note": "Textbook account."}],
+            "not factorise.",
+            "evidence": [
+                {
+                    "stance": "supports",
+                    "locator": "chapter on entanglement",
+                    "work": {"title": "A fictitious textbook", "isbn": "978-3-16-148410-0"},
+                    "note": "Textbook account.",
+                }
+            ],
             "links": [{"relation": "restates", "to": "tsite-c01", "note": "Same proposition."}],
         },
         {
@@ -312,9 +338,13 @@ SECOND = {
             "statement": "The two particles have a single joint state.",
             "claim_type": "theoretical",
             "status": "established",
-            "evidence": [{"stance": "supports", "work": {"title": "A fictitious textbook",
-                                                         "isbn": "978-3-16-148410-0"},
-                          "note": "Textbook account."}],
+            "evidence": [
+                {
+                    "stance": "supports",
+                    "work": {"title": "A fictitious textbook", "isbn": "978-3-16-148410-0"},
+                    "note": "Textbook account.",
+                }
+            ],
             "links": [{"relation": "restates", "to": "tsite-c01", "proposed": True}],
         },
         {
@@ -324,17 +354,30 @@ SECOND = {
             "claim_type": "attribution/historical",
             "status": "supported",
             "evidence": [
-                {"stance": "supports", "self_citation": True, "note": "The authors' own page.",
-                 "work": {"title": "A fictitious page", "url": "https://example.org/own"}},
-                {"stance": "context", "note": "A work with both a DOI and a link.",
-                 "work": {"title": "A fictitious paper", "doi": "10.5555/12345678",
-                          "url": "https://example.org/paper"}},
+                {
+                    "stance": "supports",
+                    "self_citation": True,
+                    "note": "The authors' own page.",
+                    "work": {"title": "A fictitious page", "url": "https://example.org/own"},
+                },
+                {
+                    "stance": "context",
+                    "note": "A work with both a DOI and a link.",
+                    "work": {
+                        "title": "A fictitious paper",
+                        "doi": "10.5555/12345678",
+                        "url": "https://example.org/paper",
+                    },
+                },
             ],
         },
     ],
     "acknowledged": [
-        {"rule": "self-citation-only", "about": "tsite2-c03",
-         "reason": "The page describes itself: its own text is the right source."},
+        {
+            "rule": "self-citation-only",
+            "about": "tsite2-c03",
+            "reason": "The page describes itself: its own text is the right source.",
+        },
     ],
 }
 
@@ -344,5 +387,6 @@ def build_feature_pair(folder: Path) -> Path:
     build_feature_data(folder)
     (folder / "sources" / "tsite_two.txt").write_text(SECOND_SOURCE, encoding="utf-8")
     (folder / "documents" / "tsite_two.yaml").write_text(
-        yaml.safe_dump(SECOND, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        yaml.safe_dump(SECOND, allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     return folder

@@ -21,17 +21,25 @@ import sitekit
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 WIDTHS = (390, 1280)
 
 if not CHROMIUM.exists():
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         raise RuntimeError(f"{CHROMIUM} is missing on CI: install it (apt-get install -y chromium)")
-    pytest.skip(f"{CHROMIUM} is not installed (install it to run the browser tests)",
-                allow_module_level=True)
+    pytest.skip(
+        f"{CHROMIUM} is not installed (install it to run the browser tests)",
+        allow_module_level=True,
+    )
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
@@ -131,8 +139,7 @@ SIDEWAYS = "document.documentElement.scrollWidth - document.documentElement.clie
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_reader_page_fits_the_screen_without_errors(open_page, real_server, built_db,
-                                                          width):
+def test_every_reader_page_fits_the_screen_without_errors(open_page, real_server, built_db, width):
     pg = open_page(width)
     for url in sitekit.reader_urls(built_db):
         go(pg, real_server.base + url)
@@ -143,8 +150,17 @@ def test_every_reader_page_fits_the_screen_without_errors(open_page, real_server
             shot(pg, f"{_name(url)}-{width}")
 
 
-AXE_PAGES = ("/", "/documents", "/claims", "/equations", "/references", "/search?q=quantum",
-             "/questions", "/questions/status-counts", "/vocabulary")
+AXE_PAGES = (
+    "/",
+    "/documents",
+    "/claims",
+    "/equations",
+    "/references",
+    "/search?q=quantum",
+    "/questions",
+    "/questions/status-counts",
+    "/vocabulary",
+)
 
 
 def _axe_urls(db: Path) -> list[str]:
@@ -152,8 +168,14 @@ def _axe_urls(db: Path) -> list[str]:
     claim = sitekit.rows_of(db, "select id from claims order by id")[0][0]
     eq = sitekit.rows_of(db, "select id from equations order by id")[0][0]
     ref = sitekit.rows_of(db, "select id from bibliography order by id")[0][0]
-    return [*AXE_PAGES, f"/document/{doc}", f"/document/{doc}/read", f"/claim/{claim}",
-            f"/equation/{eq}", f"/reference/{quote(ref, safe='')}"]
+    return [
+        *AXE_PAGES,
+        f"/document/{doc}",
+        f"/document/{doc}/read",
+        f"/claim/{claim}",
+        f"/equation/{eq}",
+        f"/reference/{quote(ref, safe='')}",
+    ]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -163,10 +185,14 @@ def test_axe_finds_no_accessibility_violation(open_page, real_server, built_db, 
     found = {}
     for url in _axe_urls(built_db):
         go(pg, real_server.base + url)
+        # Datasette 1.0's <navigation-search> element sets an own `matches` property that
+        # hides Element.matches, which axe-core calls; give it back before axe runs
+        pg.evaluate("document.querySelectorAll('navigation-search').forEach(e => delete e.matches)")
         violations = axe.run(pg).response["violations"]
         if violations:
-            found[url] = [(v["id"], v["impact"], len(v["nodes"]),
-                           v["nodes"][0]["target"]) for v in violations]
+            found[url] = [
+                (v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in violations
+            ]
     assert not found, found
 
 
@@ -175,7 +201,7 @@ def _luminance(rgb: str) -> float:
         c /= 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
-    r, g, b = (float(x) for x in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3])
+    r, g, b = (float(x) for x in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3])
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
@@ -255,25 +281,47 @@ def test_datasette_pages_keep_their_own_scripts(open_page, real_server):
     assert pg.locator(".CodeMirror, .cm-editor").count() >= 1, "the SQL editor did not start"
     go(pg, real_server.base + "/claimkb/claims")
     visible_box(pg.locator("table.rows-and-columns .ckb-badge").first)
-    assert not pg.errors, pg.errors
+    # Datasette 1.0 writes one inline onclick (the small-screen "Choose columns" button),
+    # which the policy refuses, as it refuses every inline handler; claimkb.js makes the
+    # button work without it
+    refused = [e for e in pg.errors if "inline event handler" in e]
+    assert not [e for e in pg.errors if e not in refused], pg.errors
+    assert len(refused) <= pg.locator("button[onclick]").count()
     shot(pg, "datasette-claims-table", full_page=False)
+
+
+def test_datasette_s_column_chooser_opens_on_a_phone(open_page, real_server):
+    pg = open_page(390)
+    go(pg, real_server.base + "/claimkb/claims")
+    button = pg.locator("button.choose-columns-mobile")
+    if not button.count():
+        pytest.skip("this Datasette has no small-screen column chooser")
+    button.click()
+    pg.wait_for_timeout(300)
+    assert pg.evaluate("[...document.querySelectorAll('dialog')].some(d => d.open)")
 
 
 # --- hostile input stays text -------------------------------------------------------------
 
 
-HOSTILE_SQL = ("select '<script>alert(1)</script>' as statement_html, "
-               "'<img src=x onerror=alert(2)>' as mathml, "
-               "'<svg onload=alert(3)>' as latex, 'javascript:alert(4)' as record_type")
+HOSTILE_SQL = (
+    "select '<script>alert(1)</script>' as statement_html, "
+    "'<img src=x onerror=alert(2)>' as mathml, "
+    "'<svg onload=alert(3)>' as latex, 'javascript:alert(4)' as record_type"
+)
 
 
 def test_markup_in_query_results_is_shown_not_run(open_page, real_server, feature_server):
     pg = open_page()
     go(pg, real_server.base + "/claimkb?sql=" + quote(HOSTILE_SQL))
     assert "<script>alert(1)</script>" in pg.locator("table.rows-and-columns").inner_text()
-    for url in ("/claim/tsite-c01", "/document/tsite_doc", "/document/tsite_doc/read",
-                "/search?q=" + quote("<script>alert(5)</script>"), "/claims?document="
-                + quote('"><img src=x onerror=alert(6)>')):
+    for url in (
+        "/claim/tsite-c01",
+        "/document/tsite_doc",
+        "/document/tsite_doc/read",
+        "/search?q=" + quote("<script>alert(5)</script>"),
+        "/claims?document=" + quote('"><img src=x onerror=alert(6)>'),
+    ):
         r = pg.goto(feature_server.base + url)
         assert r is not None and r.status in (200, 404), url
         pg.wait_for_load_state("networkidle")

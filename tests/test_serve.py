@@ -35,10 +35,14 @@ async def test_claims_table_is_served_as_json(ds, built_db):
 
 async def test_sql_interface_answers_a_join(ds, built_db):
     sql = "select status, count(*) as n from claims group by status"
-    r = await ds.client.get(f"/{built_db.stem}.json", params={"sql": sql, "_shape": "array"})
+    r = await ds.client.get(
+        f"/{built_db.stem}.json", params={"sql": sql, "_shape": "array"}, follow_redirects=True
+    )
     assert r.status_code == 200
-    assert sum(row["n"] for row in r.json()) == sitekit.rows_of(
-        built_db, "select count(*) from claims")[0][0]
+    assert (
+        sum(row["n"] for row in r.json())
+        == sitekit.rows_of(built_db, "select count(*) from claims")[0][0]
+    )
 
 
 def _value(args: list[str], option: str) -> str:
@@ -65,7 +69,7 @@ def test_the_base_url_reaches_the_plugin_on_either_datasette_line(tmp_path):
     args = serve_args(tmp_path / "x.db", "127.0.0.1", 8123, base_url="https://kb.example.org")
     if "-s" in args:  # Datasette 1.0
         i = args.index("-s")
-        assert args[i + 1:i + 3] == ["plugins.claimkb.base_url", "https://kb.example.org"]
+        assert args[i + 1 : i + 3] == ["plugins.claimkb.base_url", "https://kb.example.org"]
     else:  # 0.65: a metadata file next to the database
         meta = json.loads(Path(_value(args, "-m")).read_text(encoding="utf-8"))
         assert meta == {"plugins": {"claimkb": {"base_url": "https://kb.example.org"}}}
@@ -75,8 +79,16 @@ def test_the_base_url_reaches_the_plugin_on_either_datasette_line(tmp_path):
 
 
 def _serve(data: Path, db: Path, port: int) -> subprocess.Popen:
-    cmd = [str(Path(sys.executable).with_name("claimkb")), "serve", "--data", str(data), "--db", str(db),
-           "--port", str(port)]
+    cmd = [
+        str(Path(sys.executable).with_name("claimkb")),
+        "serve",
+        "--data",
+        str(data),
+        "--db",
+        str(db),
+        "--port",
+        str(port),
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -103,8 +115,9 @@ def _stop(proc: subprocess.Popen) -> str:
 
 def _break(data: Path) -> Path:
     doc = sorted((data / "documents").glob("*.yaml"))[0]
-    doc.write_text(doc.read_text(encoding="utf-8") + "\n  - this: [is not closed\n",
-                   encoding="utf-8")
+    doc.write_text(
+        doc.read_text(encoding="utf-8") + "\n  - this: [is not closed\n", encoding="utf-8"
+    )
     return doc
 
 
@@ -133,3 +146,21 @@ def test_serve_with_bad_data_and_no_database_says_what_to_do(data_copy, tmp_path
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode != 0 and doc.name in out and "nothing to serve" in out
     assert "Traceback" not in out and not (tmp_path / "none.db").exists()
+
+
+async def test_a_release_gets_hashed_database_urls_cached_for_a_year(built_db):
+    """`claimkb serve --release` serves the file immutable: datasette-hashed-urls puts the
+    file's hash in the database's URLs, and those answers may be cached for a year; the
+    reader pages link to the hashed URLs."""
+    from datasette.app import Datasette
+
+    ds = Datasette(immutables=[str(built_db)], settings=settings())
+    await ds.invoke_startup()
+    moved = await ds.client.get(f"/{built_db.stem}/claims")
+    assert moved.status_code == 302
+    hashed = moved.headers["location"]
+    assert hashed.startswith(f"/{built_db.stem}-") and hashed.endswith("/claims")
+    table = await ds.client.get(hashed + ".json?_size=1")
+    assert table.status_code == 200 and "max-age=31536000" in table.headers["cache-control"]
+    home = await ds.client.get("/")
+    assert home.status_code == 200 and f'href="{hashed.rsplit("/", 1)[0]}"' in home.text

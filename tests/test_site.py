@@ -53,8 +53,9 @@ async def ds(real_db, plain_db):
 
 @pytest.fixture(scope="session")
 async def fds(feature_db):
-    d = sitekit.datasette(feature_db, config={"plugins": {"claimkb": {
-        "base_url": "https://kb.example.org"}}})
+    d = sitekit.datasette(
+        feature_db, config={"plugins": {"claimkb": {"base_url": "https://kb.example.org"}}}
+    )
     await d.invoke_startup()
     return d
 
@@ -80,15 +81,24 @@ async def test_every_reader_page_answers_for_a_database_of_any_name(ds, real_db)
 
 
 async def test_every_record_has_a_page(ds, real_db):
-    for table, path in (("claims", "claim"), ("equations", "equation"),
-                        ("bibliography", "reference"), ("documents", "document")):
+    for table, path in (
+        ("claims", "claim"),
+        ("equations", "equation"),
+        ("bibliography", "reference"),
+        ("documents", "document"),
+    ):
         for rid in ids(real_db, f"select id from {table}"):
             await get(ds, f"/{path}/{quote(rid, safe='')}")
 
 
 async def test_unknown_records_are_404(ds):
-    for url in ("/claim/nope", "/equation/nope", "/reference/nope", "/document/nope",
-                "/questions/nope"):
+    for url in (
+        "/claim/nope",
+        "/equation/nope",
+        "/reference/nope",
+        "/document/nope",
+        "/questions/nope",
+    ):
         await get(ds, url, 404)
 
 
@@ -113,7 +123,7 @@ async def test_datasette_itself_on_the_plain_command_line(real_db):
 
 async def test_home_shows_each_document_with_kind_verdict_picture_and_the_ways_in(ds, real_db):
     html = (await get(ds, "/")).text
-    for doc, title in sitekit.rows_of(real_db, "select id, title from documents"):
+    for doc, _title in sitekit.rows_of(real_db, "select id, title from documents"):
         assert f'href="/document/{doc}"' in html
     assert html.count('<svg class="ckb-chart"') >= 3  # the status distribution of each document
     assert 'role="search"' in html and 'action="/search"' in html
@@ -124,11 +134,13 @@ async def test_home_shows_each_document_with_kind_verdict_picture_and_the_ways_i
 
 async def test_trust_badges_say_what_was_verified(fds, ds, real_db):
     html = (await get(ds, "/")).text
-    unverified = sitekit.rows_of(real_db, "select id from documents where kind = "
-                                          "'peer-reviewed article' and venue_verified = 0")
+    unverified = sitekit.rows_of(
+        real_db,
+        "select id from documents where kind = 'peer-reviewed article' and venue_verified = 0",
+    )
     if unverified:
         assert "journal article · venue unverified" in html
-        assert re.search(r'ckb-badge-neutral[^>]*>journal article · venue unverified', html)
+        assert re.search(r"ckb-badge-neutral[^>]*>journal article · venue unverified", html)
     assert "peer-reviewed article</span>" not in html.split("venue unverified")[0][-200:]
 
 
@@ -148,8 +160,9 @@ async def test_lists_filter_count_page_and_link_to_the_raw_table(ds, real_db):
     assert f">{n} claim" in html
     assert html.count('class="ckb-line"') >= min(n, 50)
     doc = ids(real_db, "select id from documents order by id")[0]
-    m = len(ids(real_db, f"select id from claims where status = '{status}' and "
-                         f"document_id = '{doc}'"))
+    m = len(
+        ids(real_db, f"select id from claims where status = '{status}' and document_id = '{doc}'")
+    )
     html = (await get(ds, f"/claims?status={quote(status)}&document={doc}")).text
     assert f">{m} claim" in html
 
@@ -167,8 +180,11 @@ async def test_pages_walk_through_a_long_list(ds, real_db):
 async def test_math_shows_as_mathml_wherever_text_shows(fds, ds, real_db):
     """No reader page shows a LaTeX command outside <math>."""
     for d, db in ((ds, real_db), (fds, None)):
-        urls = sitekit.reader_urls(real_db) if db else [
-            "/claim/tsite2-c01", "/document/tsite_two", "/claims", "/search?q=entangled"]
+        urls = (
+            sitekit.reader_urls(real_db)
+            if db
+            else ["/claim/tsite2-c01", "/document/tsite_two", "/claims", "/search?q=entangled"]
+        )
         for url in urls:
             text = " ".join(visible((await get(d, url)).text).text)
             assert not RAW_LATEX.findall(text), (url, RAW_LATEX.findall(text)[:5])
@@ -186,7 +202,9 @@ async def test_findings_a_curator_acknowledged_are_not_open_and_the_counts_agree
 
     data = feature_db.parent / "data"
     expected = len([f for f in open_findings(read(data).findings) if f.document_id == "tsite_two"])
-    assert f"Machine-check findings ({expected} open)" in (await get(fds, "/document/tsite_two")).text
+    assert (
+        f"Machine-check findings ({expected} open)" in (await get(fds, "/document/tsite_two")).text
+    )
     home = (await get(fds, "/")).text
     assert f"{expected} open machine-check finding" in home
 
@@ -199,8 +217,11 @@ async def test_also_said_in_and_the_assessment_history(fds):
 
 async def test_one_search_ranks_a_matching_document_title_first(fds):
     html = (await get(fds, "/search?q=second+test+document")).text
-    results = re.findall(r'<li>\s*<div class="ckb-line"><span class="ckb-badge ckb-badge-neutral"'
-                         r'[^>]*>(\w+)</span>', html)
+    results = re.findall(
+        r'<li>\s*<div class="ckb-line"><span class="ckb-badge ckb-badge-neutral"'
+        r"[^>]*>(\w+)</span>",
+        html,
+    )
     assert results and results[0] == "document"
     assert "<mark" in html
 
@@ -268,8 +289,7 @@ def _schema_org_loader(url, options=None):
     from claimkb.exports.claimreview import EMBEDDED_CONTEXT
 
     assert url.rstrip("/") == "https://schema.org"
-    return {"contextUrl": None, "documentUrl": url,
-            "document": {"@context": EMBEDDED_CONTEXT}}
+    return {"contextUrl": None, "documentUrl": url, "document": {"@context": EMBEDDED_CONTEXT}}
 
 
 async def test_claimreview_url_comes_from_the_configured_base_url(fds):

@@ -18,14 +18,18 @@ from .common import data_option, db_option, say
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8001, show_default=True)
-@click.option("--base-url", default=None,
-              help="The site's public address (e.g. https://kb.example.org): the canonical URL "
-                   "in each claim page's ClaimReview and in the feed. Default: the request's.")
-@click.option("--release", is_flag=True,
-              help="Serve an unchanging release: immutable (-i), no build first, long-lived "
-                   "caching.")
-def serve(data: Path, db: Path, host: str, port: int, base_url: str | None,
-          release: bool) -> None:
+@click.option(
+    "--base-url",
+    default=None,
+    help="The site's public address (e.g. https://kb.example.org): the canonical URL "
+    "in each claim page's ClaimReview and in the feed. Default: the request's.",
+)
+@click.option(
+    "--release",
+    is_flag=True,
+    help="Serve an unchanging release: immutable (-i), no build first, long-lived caching.",
+)
+def serve(data: Path, db: Path, host: str, port: int, base_url: str | None, release: bool) -> None:
     """Build (only what changed), then serve the database read-only with Datasette.
 
     When the data has problems, they are listed and the last good database is served."""

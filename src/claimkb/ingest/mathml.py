@@ -204,8 +204,10 @@ def _problems(mathml: str) -> tuple[list[str], list[str]]:
     broken: list[str] = []
     refused = _refused(root)
     if refused:
-        raise MathError(f"{', '.join(dict.fromkeys(refused))} not allowed in an equation "
-                        "(no links, classes, colours or markup)")
+        raise MathError(
+            f"{', '.join(dict.fromkeys(refused))} not allowed in an equation "
+            "(no links, classes, colours or markup)"
+        )
     for el in root.iter():
         tag = el.tag.rsplit("}", 1)[-1]
         if tag in {"mi", "mo", "mn", "mtext"} and el.text:

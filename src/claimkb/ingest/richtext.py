@@ -50,9 +50,14 @@ def _clean(fragment: str) -> str:
 
     attributes = {t: set(ALLOWED_ATTRIBUTES) for t in ALLOWED_ELEMENTS}
     attributes.update(_TEXT_ATTRIBUTES)
-    return nh3.clean(fragment, tags=set(TEXT_ELEMENTS | ALLOWED_ELEMENTS), attributes=attributes,
-                     url_schemes={"http", "https", "mailto"},
-                     link_rel="noopener noreferrer nofollow", strip_comments=True)
+    return nh3.clean(
+        fragment,
+        tags=set(TEXT_ELEMENTS | ALLOWED_ELEMENTS),
+        attributes=attributes,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
 
 
 def _plain(text: str, inline: bool) -> bool:
@@ -91,7 +96,7 @@ def render_math(text: str) -> str:
             formula = to_mathml(m.group(1) or m.group(2), display=False)
         except MathError:
             continue
-        out += [html.escape(text[pos:m.start()], quote=False), formula]
+        out += [html.escape(text[pos : m.start()], quote=False), formula]
         pos = m.end()
     out.append(html.escape(text[pos:], quote=False))
     return _clean("".join(out))
@@ -109,8 +114,9 @@ __all__ = ["MathError", "raw_latex", "render", "render_math"]
 
 
 #: a source text's own formulas: $$...$$ (display) and $...$ (inline, on one line)
-_SOURCE_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?![\s$])([^$\n]+?)(?<![\s\\])\$",
-                          re.S)
+_SOURCE_MATH = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?![\s$])([^$\n]+?)(?<![\s\\])\$", re.S
+)
 #: LaTeX's text accents, \"o and \"{o}, and the combining mark each stands for
 _ACCENT = re.compile(r"""\\(["'`^~])\{?([A-Za-z])\}?""")
 _MARKS = {'"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303"}
@@ -127,8 +133,14 @@ def source_markup(text: str) -> tuple[list[tuple[int, int, str, str]], list[str]
     for m in _SOURCE_MATH.finditer(text):
         display = m.group(1) is not None
         try:
-            spans.append((m.start(), m.end(), "math", to_mathml(m.group(1 if display else 2),
-                                                                  display=display)))
+            spans.append(
+                (
+                    m.start(),
+                    m.end(),
+                    "math",
+                    to_mathml(m.group(1 if display else 2), display=display),
+                )
+            )
         except MathError as e:
             failed.append(f"the formula at character {m.start()} is shown as written: {e}")
     taken = [(s, e) for s, e, _k, _h in spans]

@@ -17,35 +17,51 @@ from markupsafe import Markup
 from . import render
 
 #: (table, column) -> the column the build wrote as sanitised HTML (MathML or text)
-TRUSTED_HTML = frozenset({
-    ("claims", "statement_html"), ("claims", "rationale_html"),
-    ("equations", "mathml"), ("equations", "reconstruction_mathml"),
-    ("equations", "rationale_html"), ("bibliography", "rationale_html"),
-    ("evidence", "note_html"), ("documents", "assessment_html"),
-    ("documents", "metadata_notes_html"), ("checks", "message_html"), ("source_markup", "html"),
-})
+TRUSTED_HTML = frozenset(
+    {
+        ("claims", "statement_html"),
+        ("claims", "rationale_html"),
+        ("equations", "mathml"),
+        ("equations", "reconstruction_mathml"),
+        ("equations", "rationale_html"),
+        ("bibliography", "rationale_html"),
+        ("evidence", "note_html"),
+        ("documents", "assessment_html"),
+        ("documents", "metadata_notes_html"),
+        ("checks", "message_html"),
+        ("source_markup", "html"),
+    }
+)
 #: (table, column) -> vocabulary whose badge the value gets
 BADGES = {
     **{(t, "status"): "evidence_status" for t in ("claims", "equations", "bibliography")},
     ("equations", "check_status"): "check_status",
     ("bibliography", "citation_status"): "citation_status",
-    ("claims", "claim_type"): "claim_type", ("claims", "voice"): "voice",
-    ("documents", "kind"): "document_kind", ("documents", "assessment_status"): "evidence_status",
-    ("evidence", "stance"): "stance", ("claim_links", "relation"): "relation",
+    ("claims", "claim_type"): "claim_type",
+    ("claims", "voice"): "voice",
+    ("documents", "kind"): "document_kind",
+    ("documents", "assessment_status"): "evidence_status",
+    ("evidence", "stance"): "stance",
+    ("claim_links", "relation"): "relation",
     ("checks", "severity"): "severity",
 }
 #: (table, column) -> the kind of record the value is the id of
 RECORD_IDS = {
-    ("claims", "id"): "claim", ("equations", "id"): "equation",
-    ("bibliography", "id"): "bibliography", ("documents", "id"): "document",
-    ("evidence", "claim_id"): "claim", ("evidence", "equation_id"): "equation",
+    ("claims", "id"): "claim",
+    ("equations", "id"): "equation",
+    ("bibliography", "id"): "bibliography",
+    ("documents", "id"): "document",
+    ("evidence", "claim_id"): "claim",
+    ("evidence", "equation_id"): "equation",
     ("evidence", "bibliography_id"): "bibliography",
-    ("claim_links", "from_claim"): "claim", ("claim_links", "to_claim"): "claim",
+    ("claim_links", "from_claim"): "claim",
+    ("claim_links", "to_claim"): "claim",
 }
 
 
-def render_cell(value: Any, column: str, table: str | None, vocab: dict | None,
-                datasette: Any) -> Markup | None:
+def render_cell(
+    value: Any, column: str, table: str | None, vocab: dict | None, datasette: Any
+) -> Markup | None:
     """The HTML of one cell of a claimkb table, or None for Datasette's own rendering."""
     if table is None:
         return None
@@ -60,5 +76,6 @@ def render_cell(value: Any, column: str, table: str | None, vocab: dict | None,
         return render.badge(vocab, BADGES[key], value)
     if key in RECORD_IDS and isinstance(value, str) and value:
         return Markup('<a href="{}">{}</a>').format(
-            render.record_url(datasette, RECORD_IDS[key], value), value)
+            render.record_url(datasette, RECORD_IDS[key], value), value
+        )
     return None

@@ -5,11 +5,17 @@ bound on full-text searches sent to Datasette's own pages (the asgi_wrapper hook
   objects, no framing by other sites, forms only to this site, and no inline script but the
   ones listed by hash. On the reader pages those are the inline scripts of Datasette's own
   page layout (found once, from an empty page); on Datasette's own pages (tables, rows, the
-  SQL editor), the inline scripts Datasette's templates wrote into that very page, whose
-  hashes are taken from the page before it is sent. Inline event handlers (``onerror=``) and
-  ``javascript:`` links never run. X-Content-Type-Options: nosniff; a Referrer-Policy;
+  SQL editor), the inline scripts in that very page as Datasette wrote it (its templates
+  carry page data in them), whose hashes are taken from the page before it is sent. There
+  the policy relies, as those pages always did, on Datasette escaping what it shows and on
+  the site trusting only the columns the build sanitised; what it adds is that inline event
+  handlers (``onerror=``) and ``javascript:`` links never run, and that no script, object or
+  frame comes from elsewhere. X-Content-Type-Options: nosniff; a Referrer-Policy;
   X-Frame-Options.
 * A table exported as CSV is served as ``text/csv``.
+* Requests that run arbitrary SQL take one of a few slots (one fewer than Datasette's query
+  threads): a query that runs to the time limit never holds every thread, and the reader
+  pages keep answering.
 * Files under /-/static-plugins/claimkb/ carry a version in their address (``?v=``), so they
   are cached for a year.
 * A ``_search`` parameter over the bounds of ``searching`` on Datasette's table pages is
@@ -18,6 +24,7 @@ bound on full-text searches sent to Datasette's own pages (the asgi_wrapper hook
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
@@ -49,9 +56,11 @@ def _too_large_search(scope: dict[str, Any]) -> str | None:
         return None
     for key, value in parse_qsl(scope.get("query_string", b"").decode("latin-1")):
         if (key == "_search" or key.startswith("_search_")) and searching.too_large(value):
-            return (f"This search is too long: a search may use at most {searching.MAX_TERMS} "
-                    f"different words and {searching.MAX_CHARS} characters. Shorten it and try "
-                    "again.")
+            return (
+                f"This search is too long: a search may use at most {searching.MAX_TERMS} "
+                f"different words and {searching.MAX_CHARS} characters. Shorten it and try "
+                "again."
+            )
     return None
 
 
@@ -60,8 +69,10 @@ _INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 
 def inline_scripts(html: str) -> list[str]:
     """The CSP source of each inline script of `html`: 'sha256-...'."""
-    return [f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
-            for s in _INLINE.findall(html)]
+    return [
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+        for s in _INLINE.findall(html)
+    ]
 
 
 def policy(allowed: tuple[str, ...] = ()) -> str:
@@ -69,10 +80,14 @@ def policy(allowed: tuple[str, ...] = ()) -> str:
     return CSP.replace("script-src 'self'", " ".join(["script-src 'self'", *allowed]), 1)
 
 
-def wrapper(own: Callable[[str], bool],
-            allowed: Callable[[], tuple[str, ...]] = tuple) -> Callable[[Any], Any]:
+def wrapper(
+    own: Callable[[str], bool], allowed: Callable[[], tuple[str, ...]] = tuple, sql_slots: int = 2
+) -> Callable[[Any], Any]:
     """The ASGI wrapper. `own(path)` is true for the site's own pages; `allowed()` gives the
-    hashes of the layout's inline scripts they may run."""
+    hashes of the layout's inline scripts they may run; at most `sql_slots` requests with
+    arbitrary SQL (a ``sql`` parameter) run at once, so that they never take every one of
+    Datasette's query threads from the reader pages."""
+    slots: list[asyncio.Semaphore] = []
 
     def wrap(app: Any) -> Any:
         async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -83,13 +98,24 @@ def wrapper(own: Callable[[str], bool],
                 return await _refuse(send, refusal)
             path = scope.get("path", "")
             if own(path) or path.startswith(STATIC):
-                fixed = _headers(path, policy(allowed()))
-                return await app(scope, receive, _with(send, lambda: fixed))
-            await app(scope, receive, _datasette_page(send, path))
+                # the policy is made when the response starts: by then the page has learned
+                # the layout's scripts (on the first request, while it rendered)
+                make = lambda: _headers(path, policy(allowed()))
+                return await app(scope, receive, _with(send, make))
+            if not _has_sql(scope):
+                return await app(scope, receive, _datasette_page(send, path))
+            if not slots:
+                slots.append(asyncio.Semaphore(sql_slots))
+            async with slots[0]:
+                await app(scope, receive, _datasette_page(send, path))
 
         return guarded
 
     return wrap
+
+
+def _has_sql(scope: dict[str, Any]) -> bool:
+    return any(k == "sql" for k, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1")))
 
 
 def _headers(path: str, csp: str) -> Headers:
@@ -151,8 +177,16 @@ def _datasette_page(send: Any, path: str) -> Any:
 
 async def _refuse(send: Any, text: str) -> None:
     body = text.encode()
-    await send({"type": "http.response.start", "status": 400,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode()), *HEADERS,
-                            (b"content-security-policy", CSP.encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *HEADERS,
+                (b"content-security-policy", CSP.encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -27,7 +27,7 @@ from .pages import layout_scripts, routes
 INSTANCE = {
     "title": "claimkb",
     "description": "Claims, equations and references of documents, each with an evidence "
-                   "status, the exact quote, the reasoning and the evidence behind it.",
+    "status, the exact quote, the reasoning and the evidence behind it.",
     "license": "Apache-2.0 (curation and code); quoted texts remain their authors' work",
 }
 _STATIC = files("claimkb.site") / "static"
@@ -67,7 +67,8 @@ def _own(path: str) -> bool:
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return guard.wrapper(_own, lambda: layout_scripts(datasette))
+    threads = datasette.setting("num_sql_threads") or 1
+    return guard.wrapper(_own, lambda: layout_scripts(datasette), sql_slots=max(1, threads - 1))
 
 
 @hookimpl
@@ -111,8 +112,11 @@ def _read_docs(path: str) -> dict[str, Any]:
 def startup(datasette):
     async def inner():
         names = await kb.databases(datasette)
-        docs = {n: _read_docs(datasette.get_database(n).path) for n in names
-                if datasette.get_database(n).path}
+        docs = {
+            n: _read_docs(datasette.get_database(n).path)
+            for n in names
+            if datasette.get_database(n).path
+        }
         _docs[id(datasette)] = docs
         if hasattr(datasette, "set_column_metadata"):  # Datasette 1.0: metadata lives there
             await _store_metadata(datasette, docs)
@@ -126,8 +130,9 @@ async def _store_metadata(datasette: Any, docs: dict[str, Any]) -> None:
     for db, tables in docs.items():
         for table, entry in tables.items():
             if entry.get("description"):
-                await datasette.set_resource_metadata(db, table, "description",
-                                                      entry["description"])
+                await datasette.set_resource_metadata(
+                    db, table, "description", entry["description"]
+                )
             for column, text in entry["columns"].items():
                 await datasette.set_column_metadata(db, table, column, "description", text)
 

@@ -15,8 +15,18 @@ from typing import Any
 from datasette import NotFound
 
 #: tables every claimkb build writes; a database with all of them is a knowledge base
-KB_TABLES = frozenset({"documents", "claims", "equations", "bibliography", "evidence",
-                       "evidence_statuses", "table_docs", "build_info"})
+KB_TABLES = frozenset(
+    {
+        "documents",
+        "claims",
+        "equations",
+        "bibliography",
+        "evidence",
+        "evidence_statuses",
+        "table_docs",
+        "build_info",
+    }
+)
 
 _found: weakref.WeakKeyDictionary[Any, list[str]] = weakref.WeakKeyDictionary()
 _vocab: dict[tuple[int, str], tuple[tuple, dict]] = {}
@@ -83,8 +93,11 @@ async def vocabulary(db: Any) -> dict[str, dict[str, dict[str, Any]]]:
     if hit is not None and hit[0] == now:
         return hit[1]
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in await rows(db, "select vocabulary, term, rank, colour, text_colour, definition "
-                            "from vocabulary order by vocabulary, rank"):
+    for r in await rows(
+        db,
+        "select vocabulary, term, rank, colour, text_colour, definition "
+        "from vocabulary order by vocabulary, rank",
+    ):
         out.setdefault(r["vocabulary"], {})[r["term"]] = r
     _vocab[key] = (now, out)
     return out
@@ -92,7 +105,7 @@ async def vocabulary(db: Any) -> dict[str, dict[str, dict[str, Any]]]:
 
 async def etag(db: Any) -> str:
     """A validator for the pages of this database: changes with every build."""
-    return "W/\"ckb-" + "-".join(str(abs(hash(x))) for x in stamp(db)) + "\""
+    return 'W/"ckb-' + "-".join(str(abs(hash(x))) for x in stamp(db)) + '"'
 
 
 def known(datasette: Any) -> list[str] | None:

@@ -17,14 +17,24 @@ from markupsafe import Markup, escape
 
 #: how each vocabulary is named to a reader (screen readers hear "evidence status: supported")
 VOCAB_LABELS = {
-    "evidence_status": "evidence status", "check_status": "check status",
-    "citation_status": "citation status", "claim_type": "claim type", "voice": "voice",
-    "document_kind": "document kind", "stance": "stance", "relation": "relation",
+    "evidence_status": "evidence status",
+    "check_status": "check status",
+    "citation_status": "citation status",
+    "claim_type": "claim type",
+    "voice": "voice",
+    "document_kind": "document kind",
+    "stance": "stance",
+    "relation": "relation",
     "severity": "severity",
 }
 #: record kind -> the path of its reader page
-RECORD_PATHS = {"claim": "claim", "equation": "equation", "bibliography": "reference",
-                "reference": "reference", "document": "document"}
+RECORD_PATHS = {
+    "claim": "claim",
+    "equation": "equation",
+    "bibliography": "reference",
+    "reference": "reference",
+    "document": "document",
+}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -45,14 +55,16 @@ def badge(vocab: dict, name: str, term: Any, *, prefix: bool = True) -> Markup:
     if info is None:
         return Markup('<span class="ckb-badge ckb-badge-unknown">{}{}</span>').format(hidden, term)
     bg, fg = colours(vocab, name, term)
-    return Markup('<span class="ckb-badge" style="--ckb-bg:{};--ckb-fg:{}" title="{}">{}{}</span>'
-                  ).format(bg, fg, f"{label} “{term}”: {info['definition']}", hidden, term)
+    return Markup(
+        '<span class="ckb-badge" style="--ckb-bg:{};--ckb-fg:{}" title="{}">{}{}</span>'
+    ).format(bg, fg, f"{label} “{term}”: {info['definition']}", hidden, term)
 
 
 def neutral(text: str, title: str = "") -> Markup:
     """A badge in a neutral colour, for what is not a vocabulary term."""
     return Markup('<span class="ckb-badge ckb-badge-neutral" title="{}">{}</span>').format(
-        title, text)
+        title, text
+    )
 
 
 def record_url(datasette: Any, kind: str, record_id: Any, *, read: bool = False) -> str:
@@ -91,10 +103,16 @@ def identifier_links(row: dict[str, Any]) -> list[tuple[str, str]]:
     """[(label, url)] for a work's DOI, arXiv id, ISBN and web address."""
     out = []
     if row.get("doi"):
-        out.append((f"doi:{row['doi']}", "https://doi.org/" + quote(str(row["doi"]), safe="/:;()._-")))
+        out.append(
+            (f"doi:{row['doi']}", "https://doi.org/" + quote(str(row["doi"]), safe="/:;()._-"))
+        )
     if row.get("arxiv_id"):
-        out.append((f"arXiv:{row['arxiv_id']}",
-                    "https://arxiv.org/abs/" + quote(str(row["arxiv_id"]), safe="/.")))
+        out.append(
+            (
+                f"arXiv:{row['arxiv_id']}",
+                "https://arxiv.org/abs/" + quote(str(row["arxiv_id"]), safe="/."),
+            )
+        )
     if row.get("isbn"):
         digits = re.sub(r"[^0-9Xx]", "", str(row["isbn"]))
         out.append((f"ISBN {row['isbn']}", "https://openlibrary.org/isbn/" + digits))
@@ -140,20 +158,26 @@ def work_heading(row: dict[str, Any]) -> str:
     return text if len(text) <= 90 else text[:87] + "…"
 
 
-def context_snippet(text: str, start: int, end: int, *, before: int = 320,
-                    after: int = 320) -> dict[str, Any]:
+def context_snippet(
+    text: str, start: int, end: int, *, before: int = 320, after: int = 320
+) -> dict[str, Any]:
     """The quote and the text around it, cut at word boundaries."""
     lo, hi = max(0, start - before), min(len(text), end + after)
     if lo > 0 and (m := re.search(r"\s", text[lo:start])):
         lo += m.end()
     if hi < len(text):
         last = None
-        for last in re.finditer(r"\s", text[end:hi]):
+        for last in re.finditer(r"\s", text[end:hi]):  # noqa: B007 -- used after the loop
             pass
         if last:
             hi = end + last.start()
-    return {"before": text[lo:start], "quote": text[start:end], "after": text[end:hi],
-            "cut_before": lo > 0, "cut_after": hi < len(text)}
+    return {
+        "before": text[lo:start],
+        "quote": text[start:end],
+        "after": text[end:hi],
+        "cut_before": lo > 0,
+        "cut_after": hi < len(text),
+    }
 
 
 _INLINE_MATH = re.compile(r"(?<!\\)\$\$?(.+?)(?<!\\)\$\$?", re.S)
@@ -183,8 +207,15 @@ def snippet(value: Any) -> Markup:
     return Markup(s.replace("\x02", '<mark class="ckb-hit">').replace("\x03", "</mark>"))
 
 
-def stacked_bar(vocab: dict, name: str, counts: dict[str, int], *, label: str,
-                width: int = 320, height: int = 18) -> Markup:
+def stacked_bar(
+    vocab: dict,
+    name: str,
+    counts: dict[str, int],
+    *,
+    label: str,
+    width: int = 320,
+    height: int = 18,
+) -> Markup:
     """A horizontal stacked bar of the terms' counts, as server-side SVG (best term first),
     with a text alternative that lists every count."""
     terms = sorted(vocab.get(name, {}).values(), key=lambda t: t["rank"])
@@ -199,17 +230,22 @@ def stacked_bar(vocab: dict, name: str, counts: dict[str, int], *, label: str,
         if not n:
             continue
         w = width * n / total
-        rects.append(Markup('<rect x="{:.2f}" y="0" width="{:.2f}" height="{}" fill="{}">'
-                            '<title>{}: {}</title></rect>').format(
-            x, w, height, colours(vocab, name, t["term"])[0], t["term"], n))
+        rects.append(
+            Markup(
+                '<rect x="{:.2f}" y="0" width="{:.2f}" height="{}" fill="{}">'
+                "<title>{}: {}</title></rect>"
+            ).format(x, w, height, colours(vocab, name, t["term"])[0], t["term"], n)
+        )
         x += w
-    return Markup('<svg class="ckb-chart" viewBox="0 0 {w} {h}" width="100%" height="{h}" role="img" '
-                  'aria-label="{alt}" preserveAspectRatio="none">{r}</svg>').format(
-        w=width, h=height, alt=alt, r=Markup("").join(rects))
+    return Markup(
+        '<svg class="ckb-chart" viewBox="0 0 {w} {h}" width="100%" height="{h}" role="img" '
+        'aria-label="{alt}" preserveAspectRatio="none">{r}</svg>'
+    ).format(w=width, h=height, alt=alt, r=Markup("").join(rects))
 
 
-def relation_graph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], vocab: dict,
-                   url: Any) -> Markup:
+def relation_graph(
+    nodes: list[dict[str, Any]], edges: list[dict[str, Any]], vocab: dict, url: Any
+) -> Markup:
     """A small graph of claim relations as server-side SVG: claims on a circle (in document
     order), relations as arrows in the relation's colour, each node linked to its claim."""
     if not edges:
@@ -227,27 +263,46 @@ def relation_graph(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], voc
             continue
         (x1, y1), (x2, y2) = pos[e["from"]], pos[e["to"]]
         colour = colours(vocab, "relation", e["relation"])[0]
-        lines.append(Markup('<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" '
-                            'stroke-width="2" marker-end="url(#ckb-arrow)"><title>{} {} {}'
-                            '</title></line>').format(x1, y1, x2, y2, colour, e["from"],
-                                                      e["relation"].replace("_", " "), e["to"]))
+        lines.append(
+            Markup(
+                '<line x1="{:.1f}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" stroke="{}" '
+                'stroke-width="2" marker-end="url(#ckb-arrow)"><title>{} {} {}'
+                "</title></line>"
+            ).format(x1, y1, x2, y2, colour, e["from"], e["relation"].replace("_", " "), e["to"])
+        )
     dots = []
     for node in nodes:
         x, y = pos[node["id"]]
         bg = colours(vocab, "evidence_status", node["status"])[0]
         label = f"Claim {node['id']} ({node['status']}): {plain(node['statement'])}"
-        dots.append(Markup('<a href="{}" aria-label="{}"><circle cx="{:.1f}" cy="{:.1f}" r="9" '
-                           'fill="{}" stroke="#000"><title>{}</title></circle><text x="{:.1f}" '
-                           'y="{:.1f}" class="ckb-graph-label">{}</text></a>').format(
-            url("claim", node["id"]), label, x, y, bg, label, x + 11, y + 4,
-            node["id"].rsplit("-", 1)[-1]))
+        dots.append(
+            Markup(
+                '<a href="{}" aria-label="{}"><circle cx="{:.1f}" cy="{:.1f}" r="9" '
+                'fill="{}" stroke="#000"><title>{}</title></circle><text x="{:.1f}" '
+                'y="{:.1f}" class="ckb-graph-label">{}</text></a>'
+            ).format(
+                url("claim", node["id"]),
+                label,
+                x,
+                y,
+                bg,
+                label,
+                x + 11,
+                y + 4,
+                node["id"].rsplit("-", 1)[-1],
+            )
+        )
     return Markup(
         '<svg class="ckb-graph" viewBox="0 0 {s} {s}" role="group" aria-label="{alt}">'
         '<defs><marker id="ckb-arrow" viewBox="0 0 10 10" refX="19" refY="5" markerWidth="6" '
         'markerHeight="6" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/>'
-        '</marker></defs>{lines}{dots}</svg>').format(
-        s=size, alt=f"Relations between {n} claims: {len(lines)} links",
-        lines=Markup("").join(lines), dots=Markup("").join(dots))
+        "</marker></defs>{lines}{dots}</svg>"
+    ).format(
+        s=size,
+        alt=f"Relations between {n} claims: {len(lines)} links",
+        lines=Markup("").join(lines),
+        dots=Markup("").join(dots),
+    )
 
 
 def document_badge(vocab: dict, doc: dict[str, Any]) -> Markup:
@@ -258,9 +313,11 @@ def document_badge(vocab: dict, doc: dict[str, Any]) -> Markup:
     if doc.get("draft"):
         return neutral("draft · not assessed", "Drafted from the text; no curator has assessed it")
     if kind == "peer-reviewed article" and not doc.get("venue_verified"):
-        return neutral("journal article · venue unverified",
-                       "Laid out as a journal article, but its journal, year and review could "
-                       "not be confirmed in a publisher's or catalogue record")
+        return neutral(
+            "journal article · venue unverified",
+            "Laid out as a journal article, but its journal, year and review could "
+            "not be confirmed in a publisher's or catalogue record",
+        )
     if doc.get("venue_verified"):
         return badge(vocab, "document_kind", kind) + Markup(" ") + neutral("venue verified")
     return badge(vocab, "document_kind", kind)
@@ -278,8 +335,12 @@ def agreement_text(row: dict[str, Any] | None) -> str:
 def tilde(value: Any) -> str:
     """Datasette's tilde encoding of a row id for its URLs: every character other than
     letters, digits, _ and - becomes ~ and its two hex digits."""
-    return "".join(c if c.isascii() and (c.isalnum() or c in "_-") else
-                   "".join(f"~{b:02X}" for b in c.encode()) for c in str(value))
+    return "".join(
+        c
+        if c.isascii() and (c.isalnum() or c in "_-")
+        else "".join(f"~{b:02X}" for b in c.encode())
+        for c in str(value)
+    )
 
 
 def marked_text(text: str, base: int, markup: list[dict[str, Any]]) -> Markup:
@@ -293,10 +354,14 @@ def marked_text(text: str, base: int, markup: list[dict[str, Any]]) -> Markup:
             continue
         out.append(escape(text[pos:s]))
         block = 'display="block"' in m["html"]  # may be wider than a phone: it scrolls
-        out.append(Markup('<span class="ckb-math{}" title="{}"{}>{}</span>').format(
-            " ckb-math-block" if block else "", text[s:e],
-            Markup(' tabindex="0"') if block else "",
-            Markup(m["html"])))  # written and sanitised by the build
+        out.append(
+            Markup('<span class="ckb-math{}" title="{}"{}>{}</span>').format(
+                " ckb-math-block" if block else "",
+                text[s:e],
+                Markup(' tabindex="0"') if block else "",
+                Markup(m["html"]),
+            )
+        )  # written and sanitised by the build
         pos = e
     out.append(escape(text[pos:]))
     return Markup("").join(out)

@@ -1,9 +1,10 @@
 """What a search may ask of SQLite: a bounded number of plain words.
 
 FTS5 ranks and snips inside single steps of SQLite's virtual machine, which the SQL time
-limit's progress handler does not see (``watchdog`` interrupts such a query at the limit); its work grows with the number of terms. So every search the site runs is cut
-to at most ``MAX_TERMS`` distinct words of at most ``MAX_CHARS`` characters before SQLite
-sees it, and the page says so in words: a search answers in milliseconds, whatever is typed. The words
+limit's progress handler does not see (``watchdog`` interrupts such a query at the limit);
+its work grows with the number of terms. So every search the site runs is cut to at most
+``MAX_TERMS`` distinct words of at most ``MAX_CHARS`` characters before SQLite sees it, and
+the page says so in words: a search answers in milliseconds, whatever is typed. The words
 are passed to FTS5 as quoted strings (no operators, no column filters), so any input is
 a valid query.
 """
@@ -40,8 +41,9 @@ def parse(text: str | None) -> Search:
         notes.append(f"only its first {MAX_CHARS} characters were used")
     words = list(dict.fromkeys(w.lower() for w in _WORD.findall(clipped)))
     if len(words) > MAX_TERMS:
-        notes.append(f"only its first {MAX_TERMS} different words were searched for "
-                     f"(it has {len(words)})")
+        notes.append(
+            f"only its first {MAX_TERMS} different words were searched for (it has {len(words)})"
+        )
         words = words[:MAX_TERMS]
     notice = ("Your search was shortened: " + "; ".join(notes) + ".") if notes else None
     return Search(raw, tuple(words), notice)

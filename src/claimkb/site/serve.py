@@ -14,8 +14,9 @@ def settings() -> dict[str, object]:
     return json.loads((files("claimkb.site") / "settings.json").read_text(encoding="utf-8"))
 
 
-def serve_args(db: Path, host: str, port: int, *, base_url: str | None = None,
-               immutable: bool = False) -> list[str]:
+def serve_args(
+    db: Path, host: str, port: int, *, base_url: str | None = None, immutable: bool = False
+) -> list[str]:
     """The datasette command line that serves the knowledge base read-only. The site itself
     is the claimkb plugin, which Datasette finds installed in this environment.
 

@@ -25,8 +25,11 @@ METHODS = ("GET", "HEAD")
 def method_not_allowed(request: Any) -> Response | None:
     if request.method in METHODS:
         return None
-    return Response.text("This page only answers GET and HEAD requests.", status=405,
-                         headers={"Allow": ", ".join(METHODS)})
+    return Response.text(
+        "This page only answers GET and HEAD requests.",
+        status=405,
+        headers={"Allow": ", ".join(METHODS)},
+    )
 
 
 def record_id(request: Any) -> str:
@@ -71,8 +74,9 @@ def layout_scripts(datasette: Any) -> tuple[str, ...]:
     return _layout.get(datasette, ())
 
 
-async def page(datasette: Any, request: Any, template: str,
-               build: Callable[[Any], Awaitable[dict[str, Any]]]) -> Response:
+async def page(
+    datasette: Any, request: Any, template: str, build: Callable[[Any], Awaitable[dict[str, Any]]]
+) -> Response:
     """Render `template` with what `build(db)` returns, for GET and HEAD only."""
     refused = method_not_allowed(request)
     if refused is not None:
@@ -87,7 +91,8 @@ async def page(datasette: Any, request: Any, template: str,
         context["title"] = render.plain(context["title"])
     vocab = await kb.vocabulary(db)
     html = await datasette.render_template(
-        template, {**helpers(datasette, db.name, vocab), **context}, request=request)
+        template, {**helpers(datasette, db.name, vocab), **context}, request=request
+    )
     return Response.html(html, headers={"ETag": tag, "Cache-Control": "public, max-age=60"})
 
 

@@ -43,25 +43,42 @@ join claims a on a.id = l.from_claim where a.document_id = :id
 
 
 async def _distribution(db: Any, table: str, column: str, doc_id: str) -> dict[str, int]:
-    found = await kb.rows(db, "select value, count from document_facet_counts where "
-                              "document_id = :d and table_name = :t and column_name = :c",
-                          {"d": doc_id, "t": table, "c": column})
+    found = await kb.rows(
+        db,
+        "select value, count from document_facet_counts where "
+        "document_id = :d and table_name = :t and column_name = :c",
+        {"d": doc_id, "t": table, "c": column},
+    )
     return {r["value"]: r["count"] for r in found}
 
 
 async def _graph(db: Any, doc_id: str, claims: list[dict[str, Any]]) -> dict[str, Any]:
-    edges = [{"from": r["from_claim"], "to": r["to_claim"], "relation": r["relation"]}
-             for r in await kb.rows(db, _LINKS, {"id": doc_id})]
+    edges = [
+        {"from": r["from_claim"], "to": r["to_claim"], "relation": r["relation"]}
+        for r in await kb.rows(db, _LINKS, {"id": doc_id})
+    ]
     ids = {e["from"] for e in edges} | {e["to"] for e in edges}
     local = {c["id"] for c in claims}
     others = sorted(ids - local)
-    outside = await kb.rows(db, "select id, statement, status from claims where id in "
-                                "(select value from json_each(:ids))",
-                            {"ids": json.dumps(others)}) if others else []
-    statements = {r["id"]: r for r in await kb.rows(
-        db, "select id, statement, status from claims where document_id = :id and id in "
-            "(select value from json_each(:ids))", {"id": doc_id, "ids": json.dumps(
-                sorted(ids & local))})}
+    outside = (
+        await kb.rows(
+            db,
+            "select id, statement, status from claims where id in "
+            "(select value from json_each(:ids))",
+            {"ids": json.dumps(others)},
+        )
+        if others
+        else []
+    )
+    statements = {
+        r["id"]: r
+        for r in await kb.rows(
+            db,
+            "select id, statement, status from claims where document_id = :id and id in "
+            "(select value from json_each(:ids))",
+            {"id": doc_id, "ids": json.dumps(sorted(ids & local))},
+        )
+    }
     nodes = [statements[c["id"]] for c in claims if c["id"] in statements] + outside
     return {"nodes": nodes, "edges": edges}
 
@@ -78,24 +95,43 @@ async def document(datasette: Any, request: Any):
         graph = await _graph(db, did, claims)
         vocab = await kb.vocabulary(db)
         return {
-            "doc": doc, "claims": claims,
+            "doc": doc,
+            "claims": claims,
             "equations": await kb.rows(db, _EQUATIONS, limit),
             "references": await kb.rows(db, _REFERENCES, limit),
             "findings": findings,
-            "open_findings": [f for f in findings if not f["acknowledged"] and
-                              f["severity"] in ("error", "warning")],
+            "open_findings": [
+                f
+                for f in findings
+                if not f["acknowledged"] and f["severity"] in ("error", "warning")
+            ],
             "agreement": render.agreement_text(agreement[0] if agreement else None),
             "bars": [
-                ("Claims by evidence status", "evidence_status",
-                 await _distribution(db, "claims", "status", did)),
-                ("Equations by check status", "check_status",
-                 await _distribution(db, "equations", "check_status", did)),
-                ("References by citation status", "citation_status",
-                 await _distribution(db, "bibliography", "citation_status", did)),
+                (
+                    "Claims by evidence status",
+                    "evidence_status",
+                    await _distribution(db, "claims", "status", did),
+                ),
+                (
+                    "Equations by check status",
+                    "check_status",
+                    await _distribution(db, "equations", "check_status", did),
+                ),
+                (
+                    "References by citation status",
+                    "citation_status",
+                    await _distribution(db, "bibliography", "citation_status", did),
+                ),
             ],
-            "graph": render.relation_graph(graph["nodes"], graph["edges"], vocab,
-                                           lambda k, i: render.record_url(datasette, k, i)),
-            "graph_edges": graph["edges"], "limit": LIST_LIMIT, "title": doc["title"],
+            "graph": render.relation_graph(
+                graph["nodes"],
+                graph["edges"],
+                vocab,
+                lambda k, i: render.record_url(datasette, k, i),
+            ),
+            "graph_edges": graph["edges"],
+            "limit": LIST_LIMIT,
+            "title": doc["title"],
         }
 
     return await page(datasette, request, "claimkb_document.html", build)
@@ -105,13 +141,21 @@ async def documents(datasette: Any, request: Any):
     after = request.args.get("after") or ""
 
     async def build(db: Any) -> dict[str, Any]:
-        docs = await kb.rows(db, "select id, title, kind, venue_verified, draft, year, "
-                                 "assessment_status from documents where id > :after "
-                                 "order by id limit :n", {"after": after, "n": DOCUMENTS_PAGE + 1})
+        docs = await kb.rows(
+            db,
+            "select id, title, kind, venue_verified, draft, year, "
+            "assessment_status from documents where id > :after "
+            "order by id limit :n",
+            {"after": after, "n": DOCUMENTS_PAGE + 1},
+        )
         more = len(docs) > DOCUMENTS_PAGE
         total = (await kb.rows(db, "select count(*) as n from documents"))[0]["n"]
-        return {"documents": docs[:DOCUMENTS_PAGE], "total": total, "title": "Documents",
-                "next": docs[DOCUMENTS_PAGE - 1]["id"] if more else None}
+        return {
+            "documents": docs[:DOCUMENTS_PAGE],
+            "total": total,
+            "title": "Documents",
+            "next": docs[DOCUMENTS_PAGE - 1]["id"] if more else None,
+        }
 
     return await page(datasette, request, "claimkb_documents.html", build)
 
@@ -154,33 +198,50 @@ def segments(length: int, spans: list[dict]) -> list[tuple[int, int, list[dict]]
 
 def _stripes(covering: list[dict]) -> str:
     inner = covering[-1]
-    shadows = ", ".join(f"inset 0 -{3 * (i + 1)}px 0 {sp['colour']}"
-                        for i, sp in enumerate(reversed(covering)))
-    return (f"--ckb-bg:{inner['colour']};box-shadow:{shadows};"
-            f"padding-bottom:{3 * (len(covering) - 1)}px")
+    shadows = ", ".join(
+        f"inset 0 -{3 * (i + 1)}px 0 {sp['colour']}" for i, sp in enumerate(reversed(covering))
+    )
+    return (
+        f"--ckb-bg:{inner['colour']};box-shadow:{shadows};"
+        f"padding-bottom:{3 * (len(covering) - 1)}px"
+    )
 
 
 def _start_tag(sp: dict) -> Markup:
-    return Markup('<a class="ckb-start ckb-start-{}" id="{}" href="{}" style="--ckb-bg:{};'
-                  '--ckb-fg:{}" title="{}">{}</a>').format(
-        sp["kind"], sp["anchor"], sp["url"], sp["colour"], sp["text_colour"],
-        f"{sp['kind']} {sp['id']}: {sp['label']} ({sp['term']})", sp["short"])
+    return Markup(
+        '<a class="ckb-start ckb-start-{}" id="{}" href="{}" style="--ckb-bg:{};'
+        '--ckb-fg:{}" title="{}">{}</a>'
+    ).format(
+        sp["kind"],
+        sp["anchor"],
+        sp["url"],
+        sp["colour"],
+        sp["text_colour"],
+        f"{sp['kind']} {sp['id']}: {sp['label']} ({sp['term']})",
+        sp["short"],
+    )
 
 
 def _segment(chunk: str, covering: list[dict]) -> Markup:
     ids = " ".join(sp["anchor"] for sp in covering)
     if len(covering) == 1:
         sp = covering[0]
-        return Markup('<a class="ckb-hl ckb-hl-{}" href="{}" data-spans="{}" style="{}" '
-                      'title="{}">{}</a>').format(sp["kind"], sp["url"], ids, _stripes(covering),
-                                                 f"{sp['label']} ({sp['term']})", chunk)
-    items = Markup("").join(Markup('<li><a href="{}">{} {}</a> ({})</li>').format(
-        sp["url"], sp["kind"], sp["id"], sp["term"]) for sp in covering)
-    return Markup('<span class="ckb-hl ckb-hl-multi" tabindex="0" data-spans="{}" style="{}" '
-                  'title="{} records">{}<span class="ckb-pop" role="group" aria-label="{} records '
-                  'here"><ul>{}</ul></span></span>').format(ids, _stripes(covering),
-                                                           len(covering), chunk,
-                                                           len(covering), items)
+        return Markup(
+            '<a class="ckb-hl ckb-hl-{}" href="{}" data-spans="{}" style="{}" title="{}">{}</a>'
+        ).format(
+            sp["kind"], sp["url"], ids, _stripes(covering), f"{sp['label']} ({sp['term']})", chunk
+        )
+    items = Markup("").join(
+        Markup('<li><a href="{}">{} {}</a> ({})</li>').format(
+            sp["url"], sp["kind"], sp["id"], sp["term"]
+        )
+        for sp in covering
+    )
+    return Markup(
+        '<span class="ckb-hl ckb-hl-multi" tabindex="0" data-spans="{}" style="{}" '
+        'title="{} records">{}<span class="ckb-pop" role="group" aria-label="{} records '
+        'here"><ul>{}</ul></span></span>'
+    ).format(ids, _stripes(covering), len(covering), chunk, len(covering), items)
 
 
 def render_reading(text: str, spans: list[dict], markup: list[dict] = ()) -> Markup:
@@ -202,9 +263,12 @@ def render_reading(text: str, spans: list[dict], markup: list[dict] = ()) -> Mar
         for sp in ends_at.get(b, []):
             rendered = any(s >= sp["start"] and e <= sp["end"] for s, e in shown)
             if sp["kind"] == "equation" and sp.get("mathml") and not rendered:
-                parts.append(Markup('<a class="ckb-eq-render" href="{}" title="{}, rendered">'
-                                    '<span class="ckb-math" role="math">{}</span></a>').format(
-                    sp["url"], sp["label"], Markup(sp["mathml"])))  # sanitised by the build
+                parts.append(
+                    Markup(
+                        '<a class="ckb-eq-render" href="{}" title="{}, rendered">'
+                        '<span class="ckb-math" role="math">{}</span></a>'
+                    ).format(sp["url"], sp["label"], Markup(sp["mathml"]))
+                )  # sanitised by the build
     return Markup("").join(parts)
 
 
@@ -212,8 +276,12 @@ async def reading(datasette: Any, request: Any):
     did = record_id(request)
 
     async def build(db: Any) -> dict[str, Any]:
-        doc = await kb.one(db, "select id, title, text, kind, draft, venue_verified from "
-                               "documents where id = :id", {"id": did}, "document")
+        doc = await kb.one(
+            db,
+            "select id, title, text, kind, draft, venue_verified from documents where id = :id",
+            {"id": did},
+            "document",
+        )
         vocab = await kb.vocabulary(db)
         spans = await kb.rows(db, _SPANS, {"id": did})
         for sp in spans:
@@ -228,11 +296,19 @@ async def reading(datasette: Any, request: Any):
         for sp in spans:
             counts[sp["kind"]] = counts.get(sp["kind"], 0) + 1
         used = {(sp["vocab"], sp["term"]) for sp in spans}
-        markup = await kb.rows(db, "select start, \"end\", html from source_markup where "
-                                   "document_id = :id order by start", {"id": did})
+        markup = await kb.rows(
+            db,
+            'select start, "end", html from source_markup where document_id = :id order by start',
+            {"id": did},
+        )
         body = render_reading(doc.pop("text") or "", spans, markup)
-        return {"doc": doc, "body": body, "counts": counts, "used": used,
-                "title": f"Read: {doc['title']}"}
+        return {
+            "doc": doc,
+            "body": body,
+            "counts": counts,
+            "used": used,
+            "title": f"Read: {doc['title']}",
+        }
 
     return await page(datasette, request, "claimkb_read.html", build)
 

@@ -35,14 +35,16 @@ from claims where status <> 'not assessed' order by id limit :n
 def _entry(base: str, r: dict[str, Any]) -> str:
     path = "claim" if r["record_type"] == "claim" else "equation"
     link = f"{base}/{path}/{r['record_id']}"
-    change = (f"{r['earlier']} → {r['status']}" if r["earlier"] else r["status"])
+    change = f"{r['earlier']} → {r['status']}" if r["earlier"] else r["status"]
     title = f"{r['record_id']}: {change}"
     body = f"Now {r['status']}. {plain(r['reason'])}".strip()
-    return (f"<entry><id>{escape(link)}#{r['seq']}</id><title>{escape(title)}</title>"
-            f"<updated>{escape(r['date'])}T00:00:00Z</updated>"
-            f'<link rel="alternate" type="text/html" href="{escape(link, {chr(34): "&quot;"})}"/>'
-            f"<summary>{escape(plain(r['what']))}</summary>"
-            f'<content type="text">{escape(body)}</content></entry>')
+    return (
+        f"<entry><id>{escape(link)}#{r['seq']}</id><title>{escape(title)}</title>"
+        f"<updated>{escape(r['date'])}T00:00:00Z</updated>"
+        f'<link rel="alternate" type="text/html" href="{escape(link, {chr(34): "&quot;"})}"/>'
+        f"<summary>{escape(plain(r['what']))}</summary>"
+        f'<content type="text">{escape(body)}</content></entry>'
+    )
 
 
 async def feed(datasette: Any, request: Any) -> Response:
@@ -57,15 +59,21 @@ async def feed(datasette: Any, request: Any) -> Response:
         date = built[0]["value"][:10] if built else "1970-01-01"
         rows = await kb.rows(db, _LATEST, {"n": ENTRIES, "date": date})
     updated = max((r["date"] for r in rows), default="1970-01-01")
-    xml = ('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
-           f"<id>{escape(base)}/feed.atom</id><title>claimkb: assessments</title>"
-           f"<updated>{escape(updated)}T00:00:00Z</updated>"
-           f'<link rel="self" href="{escape(base)}/feed.atom"/>'
-           f'<link rel="alternate" type="text/html" href="{escape(base)}/"/>'
-           "<author><name>claimkb</name></author>"
-           + "".join(_entry(base, r) for r in rows) + "</feed>\n")
-    return Response(xml, content_type="application/atom+xml; charset=utf-8",
-                    headers={"Cache-Control": "public, max-age=300"})
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<id>{escape(base)}/feed.atom</id><title>claimkb: assessments</title>"
+        f"<updated>{escape(updated)}T00:00:00Z</updated>"
+        f'<link rel="self" href="{escape(base)}/feed.atom"/>'
+        f'<link rel="alternate" type="text/html" href="{escape(base)}/"/>'
+        "<author><name>claimkb</name></author>"
+        + "".join(_entry(base, r) for r in rows)
+        + "</feed>\n"
+    )
+    return Response(
+        xml,
+        content_type="application/atom+xml; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 ROUTES = [(r"^/feed\.atom$", feed)]

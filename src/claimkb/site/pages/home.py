@@ -30,22 +30,36 @@ async def _context(db: Any) -> dict[str, Any]:
     docs = await kb.rows(db, _DOCUMENTS, {"n": HOME_DOCUMENTS})
     ids = [d["id"] for d in docs]
     counts: dict[str, dict[str, int]] = {}
-    for r in await kb.rows(db, "select document_id, value, count from document_facet_counts "
-                               "where table_name = 'claims' and column_name = 'status' and "
-                               "document_id in (select id from documents order by id limit :n)",
-                           {"n": HOME_DOCUMENTS}):
+    for r in await kb.rows(
+        db,
+        "select document_id, value, count from document_facet_counts "
+        "where table_name = 'claims' and column_name = 'status' and "
+        "document_id in (select id from documents order by id limit :n)",
+        {"n": HOME_DOCUMENTS},
+    ):
         counts.setdefault(r["document_id"], {})[r["value"]] = r["count"]
     agreement = {r["scope"]: r for r in await kb.rows(db, "select * from agreement")}
-    totals = {r["value"]: r["count"] for r in await kb.rows(
-        db, "select value, count from facet_counts where table_name = 'claims' "
-            "and column_name = 'status'")}
+    totals = {
+        r["value"]: r["count"]
+        for r in await kb.rows(
+            db,
+            "select value, count from facet_counts where table_name = 'claims' "
+            "and column_name = 'status'",
+        )
+    }
     n_docs = (await kb.rows(db, "select count(*) as n from documents"))[0]["n"]
     for d in docs:
         d["counts"] = counts.get(d["id"], {})
         d["agreement"] = agreement.get(d["id"])
-    return {"documents": docs, "documents_total": n_docs, "ids": ids, "totals": totals,
-            "agreement": agreement.get("all"), "questions": QUESTIONS,
-            "title": "claimkb: claims, equations and references, assessed"}
+    return {
+        "documents": docs,
+        "documents_total": n_docs,
+        "ids": ids,
+        "totals": totals,
+        "agreement": agreement.get("all"),
+        "questions": QUESTIONS,
+        "title": "claimkb: claims, equations and references, assessed",
+    }
 
 
 async def home(datasette: Any, request: Any):

@@ -27,69 +27,93 @@ class Question:
 
 
 QUESTIONS = (
-    Question("status-counts", "Claims per document and status",
-             "How many claims of each evidence status every document makes.",
-             """select c.document_id, d.title as document_title, c.status, count(*) as claims
+    Question(
+        "status-counts",
+        "Claims per document and status",
+        "How many claims of each evidence status every document makes.",
+        """select c.document_id, d.title as document_title, c.status, count(*) as claims
 from claims c join documents d on d.id = c.document_id
 join evidence_statuses s on s.term = c.status
 group by c.document_id, c.status order by c.document_id, min(s.rank)""",
-             links={"document_id": "document"}),
-    Question("no-physical-basis", "Claims with no physical basis",
-             "Claims that rely on mechanisms violating fundamental laws, or that string physics "
-             "terms together without a definable mechanism, with the curator's reasoning.",
-             """select c.id as claim_id, c.document_id, c.statement_html, c.rationale_html
+        links={"document_id": "document"},
+    ),
+    Question(
+        "no-physical-basis",
+        "Claims with no physical basis",
+        "Claims that rely on mechanisms violating fundamental laws, or that string physics "
+        "terms together without a definable mechanism, with the curator's reasoning.",
+        """select c.id as claim_id, c.document_id, c.statement_html, c.rationale_html
 from claims c where c.status = 'no physical basis' order by c.document_id, c.position""",
-             links={"claim_id": "claim", "document_id": "document"}),
-    Question("citation-problems", "References with citation problems",
-             "Bibliography entries whose printed citation has errors, is incomplete or could not "
-             "be found, most problems first.",
-             """select b.id as reference_id, b.citation_status, b.problem_count, b.problems,
+        links={"claim_id": "claim", "document_id": "document"},
+    ),
+    Question(
+        "citation-problems",
+        "References with citation problems",
+        "Bibliography entries whose printed citation has errors, is incomplete or could not "
+        "be found, most problems first.",
+        """select b.id as reference_id, b.citation_status, b.problem_count, b.problems,
        b.as_printed, b.document_id
 from bibliography b join citation_statuses s on s.term = b.citation_status
 where b.problem_count > 0 or b.citation_status not in ('verified', 'not checked')
 order by b.problem_count desc, s.rank desc, b.document_id, b.position""",
-             links={"reference_id": "reference", "document_id": "document"}),
-    Question("equations-not-verified", "Equations not verified by machine",
-             "Every equation whose check status is not `verified`, worst first.",
-             """select e.id as equation_id, e.document_id, e.label, e.mathml as formula_html,
+        links={"reference_id": "reference", "document_id": "document"},
+    ),
+    Question(
+        "equations-not-verified",
+        "Equations not verified by machine",
+        "Every equation whose check status is not `verified`, worst first.",
+        """select e.id as equation_id, e.document_id, e.label, e.mathml as formula_html,
        e.check_status, e.status
 from equations e join check_statuses s on s.term = e.check_status
 where e.check_status <> 'verified' order by s.rank desc, e.document_id, e.position""",
-             links={"equation_id": "equation", "document_id": "document"}),
-    Question("self-citation-only", "Claims supported only by self-citation",
-             "Claims that have evidence, all of it by the document's own authors.",
-             """select c.id as claim_id, c.document_id, c.statement_html, c.status,
+        links={"equation_id": "equation", "document_id": "document"},
+    ),
+    Question(
+        "self-citation-only",
+        "Claims supported only by self-citation",
+        "Claims that have evidence, all of it by the document's own authors.",
+        """select c.id as claim_id, c.document_id, c.statement_html, c.status,
        count(e.id) as evidence_items
 from claims c join evidence e on e.claim_id = c.id
 group by c.id having min(e.self_citation) = 1 order by c.document_id, c.position""",
-             links={"claim_id": "claim", "document_id": "document"}),
-    Question("contradicting-pairs", "Claims that contradict each other",
-             "Pairs of claims recorded as contradicting each other, within or across documents.",
-             """select l.from_claim, a.statement_html as from_statement_html, a.status as from_status,
+        links={"claim_id": "claim", "document_id": "document"},
+    ),
+    Question(
+        "contradicting-pairs",
+        "Claims that contradict each other",
+        "Pairs of claims recorded as contradicting each other, within or across documents.",
+        """select l.from_claim, a.statement_html as from_statement_html, a.status as from_status,
        l.to_claim, b.statement_html as to_statement_html, b.status as to_status, l.note
 from claim_links l join claims a on a.id = l.from_claim join claims b on b.id = l.to_claim
 where l.relation = 'contradicts' order by l.from_claim, l.to_claim""",
-             links={"from_claim": "claim", "to_claim": "claim"}),
-    Question("re-rated", "Claims and equations re-rated",
-             "Every change of a record's status, newest first, with the reason.",
-             """select h.date, h.record_id, h.record_type, h.status as earlier_status,
+        links={"from_claim": "claim", "to_claim": "claim"},
+    ),
+    Question(
+        "re-rated",
+        "Claims and equations re-rated",
+        "Every change of a record's status, newest first, with the reason.",
+        """select h.date, h.record_id, h.record_type, h.status as earlier_status,
        coalesce(c.status, e.status) as status_now, h.reason
 from assessment_history h
 left join claims c on h.record_type = 'claim' and c.id = h.record_id
 left join equations e on h.record_type = 'equation' and e.id = h.record_id
 order by h.date desc, h.record_id""",
-             links={"record_id": "record"}),
-    Question("disagreements", "Where the two readings disagreed",
-             "Claims and equations whose two independent readings gave different labels, with "
-             "the label chosen and why.",
-             """select a.record_id, a.record_type, a.status as first_reading,
+        links={"record_id": "record"},
+    ),
+    Question(
+        "disagreements",
+        "Where the two readings disagreed",
+        "Claims and equations whose two independent readings gave different labels, with "
+        "the label chosen and why.",
+        """select a.record_id, a.record_type, a.status as first_reading,
        b.status as second_reading, coalesce(c.status, e.status) as status,
        coalesce(c.adjudication, e.adjudication) as adjudication
 from readings a join readings b on b.record_id = a.record_id and b.position = 2
 left join claims c on a.record_type = 'claim' and c.id = a.record_id
 left join equations e on a.record_type = 'equation' and e.id = a.record_id
 where a.position = 1 and a.status <> b.status order by a.record_id""",
-             links={"record_id": "record"}),
+        links={"record_id": "record"},
+    ),
 )
 BY_NAME = {q.name: q for q in QUESTIONS}
 MAX_ROWS = 1000
@@ -110,8 +134,14 @@ async def question(datasette: Any, request: Any) -> Response:
     async def build(db: Any) -> dict[str, Any]:
         result = await db.execute(q.sql + f" limit {MAX_ROWS + 1}")
         rows = [dict(r) for r in result.rows]
-        return {"q": q, "columns": list(result.columns), "rows": rows[:MAX_ROWS],
-                "truncated": len(rows) > MAX_ROWS, "max_rows": MAX_ROWS, "title": q.title}
+        return {
+            "q": q,
+            "columns": list(result.columns),
+            "rows": rows[:MAX_ROWS],
+            "truncated": len(rows) > MAX_ROWS,
+            "max_rows": MAX_ROWS,
+            "title": q.title,
+        }
 
     return await page(datasette, request, "claimkb_question.html", build)
 

@@ -24,17 +24,26 @@ SHOWN = 100
 _TABLES = (
     ("document", "documents", "documents_fts", "t.title as title, t.id as document_id", 32),
     ("claim", "claims", "claims_fts", "t.statement_html as html, t.status, t.document_id", 24),
-    ("equation", "equations", "equations_fts",
-     "coalesce('Equation (' || t.label || ')', 'Equation ' || t.id) as title, t.status, "
-     "t.document_id", 24),
-    ("reference", "bibliography", "bibliography_fts",
-     "coalesce(t.title, t.as_printed) as title, t.citation_status, t.document_id", 24),
+    (
+        "equation",
+        "equations",
+        "equations_fts",
+        "coalesce('Equation (' || t.label || ')', 'Equation ' || t.id) as title, t.status, "
+        "t.document_id",
+        24,
+    ),
+    (
+        "reference",
+        "bibliography",
+        "bibliography_fts",
+        "coalesce(t.title, t.as_printed) as title, t.citation_status, t.document_id",
+        24,
+    ),
 )
 
 
 def _sql(table: str, fts: str, columns: str, size: int) -> str:
-    window = (f"select rowid as r from {fts} where {fts} match :q order by rowid "
-              f"limit {RANK_WITHIN}")
+    window = f"select rowid as r from {fts} where {fts} match :q order by rowid limit {RANK_WITHIN}"
     return (
         f"select t.id, {columns}, m.score, m.snippet from (select {fts}.rowid as rowid, "
         f"{fts}.rank as score, snippet({fts}, -1, char(2), char(3), '…', {size}) as snippet "
@@ -44,8 +53,12 @@ def _sql(table: str, fts: str, columns: str, size: int) -> str:
 
 
 async def _over_window(db: Any, fts: str, q: str) -> bool:
-    found = await kb.rows(db, f"select count(*) as n from (select 1 from {fts} where {fts} "
-                              f"match :q limit {RANK_WITHIN + 1})", {"q": q})
+    found = await kb.rows(
+        db,
+        f"select count(*) as n from (select 1 from {fts} where {fts} "
+        f"match :q limit {RANK_WITHIN + 1})",
+        {"q": q},
+    )
     return found[0]["n"] > RANK_WITHIN
 
 
@@ -71,14 +84,30 @@ async def search(datasette: Any, request: Any) -> Response:
     asked = parse(request.args.get("q"))
 
     async def build(db: Any) -> dict[str, Any]:
-        hits, approximate = ([], []) if not asked.terms else await _hits(db, asked.terms,
-                                                                          asked.match)
-        titles = {r["id"]: r["title"] for r in await kb.rows(
-            db, "select id, title from documents where id in (select value from "
-                "json_each(:ids))", {"ids": _ids(hits)})} if hits else {}
-        return {"asked": asked, "hits": hits, "approximate": approximate,
-                "document_titles": titles, "rank_within": RANK_WITHIN,
-                "title": f"Search: {asked.text}" if asked.text else "Search"}
+        hits, approximate = (
+            ([], []) if not asked.terms else await _hits(db, asked.terms, asked.match)
+        )
+        titles = (
+            {
+                r["id"]: r["title"]
+                for r in await kb.rows(
+                    db,
+                    "select id, title from documents where id in (select value from "
+                    "json_each(:ids))",
+                    {"ids": _ids(hits)},
+                )
+            }
+            if hits
+            else {}
+        )
+        return {
+            "asked": asked,
+            "hits": hits,
+            "approximate": approximate,
+            "document_titles": titles,
+            "rank_within": RANK_WITHIN,
+            "title": f"Search: {asked.text}" if asked.text else "Search",
+        }
 
     return await page(datasette, request, "claimkb_search.html", build)
 
