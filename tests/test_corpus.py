@@ -22,7 +22,8 @@ def conn(built_db):
 def test_all_three_documents_are_curated(conn):
     ids = [r[0] for r in conn.execute("select id from documents order by id")]
     assert [D000, D001, D002] == [i for i in ids if i in (D000, D001, D002)]
-    for r in conn.execute("select id, kind, assessment from documents"):
+    # a draft `claimkb new` wrote is not curated yet: it may sit in data/ beside the rest
+    for r in conn.execute("select id, kind, assessment from documents where draft = 0"):
         assert r["kind"] and r["assessment"], f"{r['id']} needs kind and an overall assessment"
 
 
@@ -47,7 +48,10 @@ def test_000_equations_have_latex_and_a_glossary(conn):
 
 def test_lost_equations_of_001_are_not_reconstructed_into_quotes(conn):
     rows = conn.execute(
-        "select id, latex, quote from equations where document_id = ? and check_status = 'not recoverable'",
+        (
+            "select id, latex, quote from equations "
+            "where document_id = ? and check_status = 'not recoverable'"
+        ),
         (D001,),
     ).fetchall()
     assert rows, "001 lost equations in extraction; they are recorded as not recoverable"
@@ -59,7 +63,9 @@ def test_lost_equations_of_001_are_not_reconstructed_into_quotes(conn):
 
 def test_no_claim_is_left_unassessed_and_each_has_type_rationale_confidence(conn):
     bad = conn.execute(
-        "select id from claims where status = 'not assessed' or claim_type is null or rationale is null or confidence is null"
+        "select c.id from claims c join documents d on d.id = c.document_id where d.draft = 0 "
+        "and (c.status = 'not assessed' or c.claim_type is null or c.rationale is null "
+        "or c.confidence is null)"
     ).fetchall()
     assert not bad, [r[0] for r in bad]
 
@@ -72,7 +78,10 @@ def test_records_rated_on_evidence_have_evidence(conn):
         ("bibliography", "bibliography_id"),
     ):
         missing = conn.execute(
-            f"select id from [{table}] t where status in ({marks}) and not exists (select 1 from evidence e where e.{col} = t.id)",
+            (
+                f"select id from [{table}] t where status in ({marks}) "
+                f"and not exists (select 1 from evidence e where e.{col} = t.id)"
+            ),
             NEEDS_EVIDENCE,
         ).fetchall()
         assert not missing, f"{table} without evidence: {[r[0] for r in missing]}"
@@ -85,7 +94,8 @@ def test_no_two_claims_share_the_same_quote_span(conn):
     )
     dup = [s for s, n in spans.items() if n > 1]
     assert not dup, (
-        f"claims with identical quote spans (give each the smallest quote that carries its proposition): {dup}"
+        "claims with identical quote spans "
+        f"(give each the smallest quote that carries its proposition): {dup}"
     )
 
 
@@ -97,7 +107,10 @@ def test_site_summary_of_002_is_marked_as_the_sites(conn):
     )
     assert voices.get("site summary", 0) >= 3 and voices.get("authors", 0) >= 3
     tldr = conn.execute(
-        "select voice from claims where document_id = ? and section in ('TL;DR', 'Contribution', 'Findings')",
+        (
+            "select voice from claims where document_id = ? "
+            "and section in ('TL;DR', 'Contribution', 'Findings')"
+        ),
         (D002,),
     ).fetchall()
     assert tldr and all(v[0] == "site summary" for v in tldr)
@@ -127,7 +140,10 @@ def test_claims_citing_references_are_linked(conn):
             cited = {
                 row[0]
                 for row in conn.execute(
-                    "select b.label from claim_citations c join bibliography b on b.id = c.bibliography_id where c.claim_id = ?",
+                    (
+                        "select b.label from claim_citations c "
+                        "join bibliography b on b.id = c.bibliography_id where c.claim_id = ?"
+                    ),
                     (r["id"],),
                 )
             }

@@ -181,7 +181,10 @@ class Anchored(Strict):
     occurrence: int | None = Field(
         None,
         ge=1,
-        description="Which occurrence of the quote is meant (1 = first), required when the quote occurs more than once.",
+        description=(
+            "Which occurrence of the quote is meant (1 = first), required when the quote "
+            "occurs more than once."
+        ),
     )
 
 
@@ -295,7 +298,9 @@ class MachineSymbol(Strict):
     """One symbol of a machine-checkable equation: its meaning, units and value or definition."""
 
     name: Annotated[str, Field(pattern=SYMBOL_NAME_PATTERN)] = Field(
-        description="Name used in the SymPy expressions, e.g. a_0, lambda_e, hbar (a Python identifier)."
+        description=(
+            "Name used in the SymPy expressions, e.g. a_0, lambda_e, hbar (a Python identifier)."
+        )
     )
     latex: str | None = Field(
         None, description="The symbol as the document prints it, in LaTeX, e.g. a_0."
@@ -303,7 +308,10 @@ class MachineSymbol(Strict):
     meaning: Text = Field(description="What the symbol stands for, e.g. Bohr radius.")
     units: str = Field(
         "1",
-        description='Units of the symbol as pint parses them, e.g. m, J*s, F/m; "1" for a dimensionless quantity.',
+        description=(
+            "Units of the symbol as pint parses them, e.g. m, J*s, F/m; "
+            '"1" for a dimensionless quantity.'
+        ),
     )
     codata: str | None = Field(
         None,
@@ -314,7 +322,9 @@ class MachineSymbol(Strict):
     )
     value: float | None = Field(
         None,
-        description="A numerical value in `units` (for a number the text states, e.g. 0.1 with units nm).",
+        description=(
+            "A numerical value in `units` (for a number the text states, e.g. 0.1 with units nm)."
+        ),
     )
     definition: str | None = Field(
         None,
@@ -325,15 +335,23 @@ class MachineSymbol(Strict):
     )
     min: str | None = Field(
         None,
-        description="For a free variable: lower bound as a SymPy expression in other symbols (the text's premise).",
+        description=(
+            "For a free variable: lower bound as a SymPy expression in other symbols "
+            "(the text's premise)."
+        ),
     )
     max: str | None = Field(
         None,
-        description="For a free variable: upper bound as a SymPy expression in other symbols (the text's premise).",
+        description=(
+            "For a free variable: upper bound as a SymPy expression in other symbols "
+            "(the text's premise)."
+        ),
     )
     domain: Literal["positive", "real", "complex", "operator"] = Field(
         "positive",
-        description="What kind of quantity: positive (default), real, complex, or operator (non-commuting).",
+        description=(
+            "What kind of quantity: positive (default), real, complex, or operator (non-commuting)."
+        ),
     )
 
     @model_validator(mode="after")
@@ -350,17 +368,21 @@ class MachineSymbol(Strict):
 
 
 class MachineAssertion(Strict):
-    """One relation the machine checks: an equation, a step derived from it, or a numeric claim of the text."""
+    """One relation the machine checks: an equation, a step derived from it, or a numeric claim of the text."""  # noqa: E501 -- the JSON schema's description: one line
 
     relation: Text = Field(
         description=(
-            "A relation between SymPy expressions in the declared symbols, with ==, <, <=, > or >=; "
+            "A relation between SymPy expressions in the declared symbols, "
+            "with ==, <, <=, > or >=; "
             'chains are allowed, e.g. "a_0 == lambda_e/alpha" or "a_0/alpha >= L >= a_0".'
         )
     )
     role: Literal["equation", "derivation", "text claim"] = Field(
         "equation",
-        description="equation (the printed equation itself), derivation (a step derived from it) or text claim (a statement of the text).",
+        description=(
+            "equation (the printed equation itself), derivation (a step derived from it) "
+            "or text claim (a statement of the text)."
+        ),
     )
     expect: Literal["holds", "fails"] = Field(
         "holds", description="What the curator expects the machine to find: holds or fails."
@@ -382,7 +404,7 @@ class MachineAssertion(Strict):
 
 
 class MachineCheck(Strict):
-    """A machine-checkable form of an equation: symbols with units and values, and the relations to verify."""
+    """A machine-checkable form of an equation: symbols with units and values, and the relations to verify."""  # noqa: E501 -- the JSON schema's description: one line
 
     system: Literal["SI"] = Field(
         "SI", description="Unit system of the machine form (SI; CODATA values are SI)."
@@ -390,7 +412,8 @@ class MachineCheck(Strict):
     note: str | None = Field(
         None,
         description=(
-            "How the machine form differs from the printed one, e.g. Gaussian e^2 written as e^2/(4*pi*epsilon_0) in SI."
+            "How the machine form differs from the printed one, "
+            "e.g. Gaussian e^2 written as e^2/(4*pi*epsilon_0) in SI."
         ),
     )
     symbols: list[MachineSymbol] = Field(description="Every symbol the relations use.")
@@ -418,7 +441,9 @@ class Equation(Anchored, Assessed):
     rationale: str | None = Field(None, description="Why this status and check status (Markdown).")
     reconstruction: Reconstruction | None = Field(
         None,
-        description="A reconstruction of a lost or garbled equation, marked as such, with its source.",
+        description=(
+            "A reconstruction of a lost or garbled equation, marked as such, with its source."
+        ),
     )
     machine_check: MachineCheck | None = Field(
         None,
@@ -433,6 +458,10 @@ class Equation(Anchored, Assessed):
     evidence: list[Evidence] = Field(
         default_factory=list, description="Evidence behind the assessment."
     )
+
+
+#: citation statuses that must say what was tried
+UNFOUND = ("not found", "no such work", "unverifiable")
 
 
 class Reference(Anchored, Work):
@@ -488,9 +517,10 @@ class Reference(Anchored, Work):
 
     @model_validator(mode="after")
     def _says_what_was_tried(self) -> Reference:
-        if self.citation_status in ("not found", "no such work") and not self.tried:
+        if self.citation_status in UNFOUND and not self.tried:
             raise ValueError(
-                f"citation_status `{self.citation_status}` needs `tried`: what was looked up"
+                f"citation_status `{self.citation_status}` needs `tried`: in plain words, what "
+                "was looked up (catalogues, identifiers, the journal's contents) and what it showed"
             )
         return self
 
@@ -516,7 +546,9 @@ class Document(Strict):
     """One curated document: metadata, claims, equations, bibliography, evidence."""
 
     id: Id = Field(
-        description="Document id; the file names are data/documents/<id>.yaml and data/sources/<id>.txt."
+        description=(
+            "Document id; the file names are data/documents/<id>.yaml and data/sources/<id>.txt."
+        )
     )
     title: Text = Field(description="Title of the document.")
     authors: list[str] = Field(
@@ -536,7 +568,10 @@ class Document(Strict):
     arxiv_id: str | None = Field(None, description="arXiv id of the document itself, if verified.")
     url: str | None = Field(None, description="Where the document was found.")
     kind: DocumentKind = Field(
-        description="peer-reviewed article, preprint, book, unreviewed manuscript, aggregator page or web page."
+        description=(
+            "peer-reviewed article, preprint, book, unreviewed manuscript, "
+            "aggregator page or web page."
+        )
     )
     language: str = Field("en", description="Language of the source text (BCP 47).")
     draft: bool = Field(

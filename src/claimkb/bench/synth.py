@@ -78,6 +78,13 @@ def _vocabulary_yaml() -> str:
                 '    text_colour: "#ffffff"',
                 f"    definition: {_q('Synthetic definition of ' + term + '.')}",
             ]
+    out.append("evidence_status_procedure:")
+    for step, term in enumerate(VOCABULARIES["evidence_status"][:-1]):
+        out += [
+            f"  - step: {step}",
+            f"    question: {_q('Is it ' + term + '?')}",
+            f"    label: {_q(term)}",
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -296,6 +303,8 @@ def _bibliography_lines(did: str, doc_no: int, refs: list[str], labels: list[str
             f"    venue: {_q('Journal of Synthetic Physics')}",
             f"    citation_status: {_q('not checked' if k % 2 else 'unverifiable')}",
         ]
+        if k % 2 == 0:
+            y.append(f"    tried: [{_q('The catalogues list no work of this title.')}]")
     return y
 
 

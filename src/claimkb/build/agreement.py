@@ -12,11 +12,13 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 
-from .schema import Col, _table
+from .schema import Col, make_table
 
-AGREEMENT = _table(
-    "agreement", "How far the two independent readings of the claims and equations agree, per "
-    "document and overall (computed from `readings` by every build).", "scope",
+AGREEMENT = make_table(
+    "agreement",
+    "How far the two independent readings of the claims and equations agree, per "
+    "document and overall (computed from `readings` by every build).",
+    "scope",
     [
         Col("scope", str, "A document id, or `all` for the whole knowledge base."),
         Col("document_id", str, "The document (documents.id); null for `all`.", ref="documents.id"),
@@ -54,8 +56,16 @@ def _row(scope: str, doc: str | None, rows: list[tuple[str, str, str]]) -> tuple
     n = len(rows)
     agreed = sum(a == b for a, b, _ in rows)
     k = kappa([(a, b) for a, b, _ in rows])
-    return (scope, doc, n, agreed, agreed / n, None if k is None else round(k, 4),
-            sum(a == f for a, _, f in rows) / n, sum(b == f for _, b, f in rows) / n)
+    return (
+        scope,
+        doc,
+        n,
+        agreed,
+        agreed / n,
+        None if k is None else round(k, 4),
+        sum(a == f for a, _, f in rows) / n,
+        sum(b == f for _, b, f in rows) / n,
+    )
 
 
 def refresh(conn: sqlite3.Connection) -> None:
@@ -63,7 +73,8 @@ def refresh(conn: sqlite3.Connection) -> None:
     conn.execute(
         "create table if not exists agreement (scope text primary key, document_id text "
         "references documents(id), records integer, agreed integer, exact float, kappa float, "
-        "first_final float, second_final float)")
+        "first_final float, second_final float)"
+    )
     conn.execute("delete from agreement")
     by_doc: dict[str, list[tuple[str, str, str]]] = {}
     for doc, a, b, final in conn.execute(_PAIRS):

@@ -143,11 +143,22 @@ def _online(reading: building.Reading, cache: Path) -> list:
 @click.command()
 @db_option
 def stats(db: Path) -> None:
-    """Counts of claims per document and evidence status."""
+    """Counts of claims per document and evidence status, and how far the two readings agree."""
     if not db.exists():
         say(f"{db} does not exist: run `claimkb build` first")
         sys.exit(1)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        _status_table(conn)
+        for table in ("equations", "bibliography", "evidence", "claim_links", "checks"):
+            n = conn.execute(f"select count(*) from [{table}]").fetchone()[0]  # fixed names
+            click.echo(f"{table}: {n}")
+        _agreement(conn)
+    finally:
+        conn.close()
+
+
+def _status_table(conn: sqlite3.Connection) -> None:
     statuses = [r[0] for r in conn.execute("select term from evidence_statuses order by rank")]
     counts: dict[str, dict[str, int]] = {}
     for doc, status, n in conn.execute(
@@ -157,21 +168,29 @@ def stats(db: Path) -> None:
     docs = [r[0] for r in conn.execute("select id from documents order by id")]
     width = max([len("document")] + [len(d) for d in docs])
     cols = [max(len(s), 4) for s in statuses]
-    click.echo(
-        f"{'document':<{width}}  "
-        + "  ".join(f"{s:>{w}}" for s, w in zip(statuses, cols))
-        + "  total"
-    )
+    head = "  ".join(f"{s:>{w}}" for s, w in zip(statuses, cols, strict=True))
+    click.echo(f"{'document':<{width}}  {head}  total")
     total: dict[str, int] = {}
+    for row in counts.values():
+        for s, n in row.items():
+            total[s] = total.get(s, 0) + n
     for d in docs + ["all"]:
-        row = counts.get(d, {}) if d != "all" else total
-        if d != "all":
-            for s, n in row.items():
-                total[s] = total.get(s, 0) + n
-        cells = "  ".join(f"{row.get(s, 0):>{w}}" for s, w in zip(statuses, cols))
+        row = total if d == "all" else counts.get(d, {})
+        cells = "  ".join(f"{row.get(s, 0):>{w}}" for s, w in zip(statuses, cols, strict=True))
         click.echo(f"{d:<{width}}  {cells}  {sum(row.values()):>5}")
-    for table in ("equations", "bibliography", "evidence", "claim_links", "checks"):
-        click.echo(f"{table}: {conn.execute(f'select count(*) from [{table}]').fetchone()[0]}")
+
+
+def _agreement(conn: sqlite3.Connection) -> None:
+    """The agreement table: the two independent readings of each claim and equation."""
+    rows = conn.execute(
+        "select scope, records, agreed, exact, kappa from agreement order by scope = 'all', scope"
+    ).fetchall()
+    if not rows:
+        return
+    click.echo("readings (two independent readings of each claim and equation):")
+    for scope, records, agreed, exact, kappa in rows:
+        k = f", kappa {kappa:.2f}" if kappa is not None else ""
+        click.echo(f"  {scope}: read twice: {exact:.1%} agreement ({agreed} of {records}){k}")
 
 
 @click.command()
