@@ -1,4 +1,5 @@
-"""The benchmark (a reduced run), the synthetic corpus, and the build's determinism under its speed-ups."""
+"""The benchmark (a reduced run), the synthetic corpus, and the build's determinism under
+its speed-ups."""
 
 from __future__ import annotations
 
@@ -127,7 +128,7 @@ def test_touch_and_restore_document(tmp_path):
     assert path.read_bytes() == before
 
 
-# --------------------------------------------------------------------------- determinism of the fast paths
+# -------------------------------------------------------------------- determinism of the fast paths
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +178,8 @@ def test_full_build_equals_a_plain_write(small, tmp_path):
 
     def schema(p):
         conn = sqlite3.connect(p)
-        return sorted(r[0] for r in conn.execute("select sql from sqlite_master where sql is not null"))
+        return sorted(
+            r[0] for r in conn.execute("select sql from sqlite_master where sql is not null")
+        )
 
     assert schema(fast) == schema(plain)

@@ -1,4 +1,5 @@
-"""`claimkb check`, the build's use of the checks, the online lookups (fake network) and the real corpus."""
+"""`claimkb check`, the build's use of the checks, the online lookups (fake network) and the
+real corpus."""
 
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def test_report_groups_by_document_and_severity():
     assert report(fs, only_errors=True).count("[") == 1
 
 
-# --------------------------------------------------------------------------- online lookups with a fake network
+# --------------------------------------------------------------- online lookups with a fake network
 
 
 def kb_with_dois():
@@ -206,7 +207,8 @@ def test_real_corpus_has_no_check_errors(kb):
 
 @pytest.fixture(scope="module")
 def kb000():
-    """Document 000 alone, loaded by the real loader (independent of the state of the other documents)."""
+    """Document 000 alone, loaded by the real loader (independent of the state of the other
+    documents)."""
     from claimkb.ingest.load import KnowledgeBase, load_vocabulary, parse_document
     from claimkb.problems import DataError
 
@@ -233,7 +235,8 @@ PROPOSED = Path(__file__).resolve().parent / "fixtures" / "checks" / "000_machin
 
 
 def test_proposed_machine_checks_pass_on_the_curated_000(kb000):
-    """The blocks handed to the lead for 000-eq01/eq03/eq06: eq01 comes out verified, nothing is an error."""
+    """The blocks handed to the lead for 000-eq01/eq03/eq06: eq01 comes out verified, nothing
+    is an error."""
     import copy
 
     import yaml

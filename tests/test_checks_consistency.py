@@ -28,7 +28,7 @@ def entry(rid, label, **kw):
     return {"id": rid, "label": label, "quote": f"printed {rid}", **kw}
 
 
-# --------------------------------------------------------------------------- evidence behind a status
+# ------------------------------------------------------------------------- evidence behind a status
 
 
 @pytest.mark.parametrize(
@@ -155,7 +155,7 @@ def test_established_against_supported_is_a_warning():
     assert f and f[0].severity == "warning"
 
 
-# --------------------------------------------------------------------------- labels, duplicates, verified
+# --------------------------------------------------------------------- labels, duplicates, verified
 
 
 def test_citing_an_unknown_label_is_an_error():

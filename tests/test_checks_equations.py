@@ -122,7 +122,7 @@ def test_eq01_verified_passes_and_findings_reach_the_claims():
     )
 
 
-# --------------------------------------------------------------------------- check_status held to the machine
+# ----------------------------------------------------------------- check_status held to the machine
 
 
 def test_verified_without_machine_check_is_an_error():
@@ -214,7 +214,7 @@ def test_circular_definitions_are_reported():
     assert any("circular" in f.message for f in by_rule(fs, "machine-check-invalid"))
 
 
-# --------------------------------------------------------------------------- operators, undecided, statuses
+# ------------------------------------------------------------------- operators, undecided, statuses
 
 EQ6 = {
     "note": "States and operators do not commute in general.",
@@ -338,7 +338,8 @@ def _one(relation, lo="1", hi="3/2"):
 
 
 def test_bisection_proves_what_plain_interval_arithmetic_cannot():
-    # over [1, 1.5], x - x**2/2 has enclosure [-0.125, 1] (dependency problem); its true minimum is 0.375
+    # over [1, 1.5], x - x**2/2 has enclosure [-0.125, 1] (dependency problem);
+    # its true minimum is 0.375
     o = _one("x - x**2/2 >= 0")
     assert o.outcome == "holds" and "for every value the premises allow" in o.message
 

@@ -14,19 +14,31 @@ from claimkb.checks.identifiers import (
 from support import by_rule, errors, make_doc, run, supporting
 
 # the printed entries of document 000 (data/sources/000_743566680b31fb4b.txt), exactly as printed
-REF03 = "Corkum, P.B. & Krausz, F. (2007). Attosecond science. *Nature Physics*, 3, 6, 381–387. <https://doi.org/10.1038/nphys620>"
-REF06 = "Zewail, A.H. (2000). Femtochemistry. Past, present, and future. *Pure and Applied Chemistry*, 72, 12, 2219–2231. <https://doi.org/10.10910.1351/pac200072122219>"
+REF03 = (
+    "Corkum, P.B. & Krausz, F. (2007). Attosecond science. *Nature Physics*, 3, 6, 381–387. "
+    "<https://doi.org/10.1038/nphys620>"
+)
+REF06 = (
+    "Zewail, A.H. (2000). Femtochemistry. Past, present, and future. "
+    "*Pure and Applied Chemistry*, 72, 12, 2219–2231. "
+    "<https://doi.org/10.10910.1351/pac200072122219>"
+)
 REF09 = (
-    "Ranitovic, P., Hogle, C.W., Riviere, P., Palacios, A., Tong, X.M., Toshima, N., Gonzalez-Castrillo, A., Martin, L., "
-    "Martin, F., Murnane, M. & Kapteyn, H. (2014). Attosecond VUV coherent control of molecular dynamics. *Proceedings of the "
-    "National Academy of Sciences USA*, 111, 3, 912–917. <https://jila.colorado.edu/bibcite/reference/3356>"
+    "Ranitovic, P., Hogle, C.W., Riviere, P., Palacios, A., Tong, X.M., Toshima, N., "
+    "Gonzalez-Castrillo, A., Martin, L., Martin, F., Murnane, M. & Kapteyn, H. (2014). "
+    "Attosecond VUV coherent control of molecular dynamics. "
+    "*Proceedings of the National Academy of Sciences USA*, 111, 3, 912–917. "
+    "<https://jila.colorado.edu/bibcite/reference/3356>"
 )
 REF10 = (
-    "Calegari F., Sansone, G., Stagira, S., Vozzi, C. & Nisoli, M. (2016). Advances in attosecond science. *Journal of Physics B: "
-    "Atomic, Molecular and Optical Physics*, 49, 062001, 1–27. <http://dx.doi.org/10.1088/0953-4075/49/6/062001>"
+    "Calegari F., Sansone, G., Stagira, S., Vozzi, C. & Nisoli, M. (2016). "
+    "Advances in attosecond science. "
+    "*Journal of Physics B: Atomic, Molecular and Optical Physics*, 49, 062001, 1–27. "
+    "<http://dx.doi.org/10.1088/0953-4075/49/6/062001>"
 )
 REF15 = (
-    "Umezawa, H., Matsumoto, H. & Tachiki, M. (1982). *Thermo Field Dynamics and Condensed States*. North-Holland; "
+    "Umezawa, H., Matsumoto, H. & Tachiki, M. (1982). "
+    "*Thermo Field Dynamics and Condensed States*. North-Holland; "
     "Amsterdam (Netherlands); ISBN 0 444 86361, 607 pp."
 )
 
@@ -196,7 +208,8 @@ def test_a_verified_entry_with_a_bad_printed_identifier_is_an_error():
 
 
 def test_link_in_place_of_a_doi_when_the_record_has_one():
-    # 10.1000/ is the DOI Handbook's example prefix: a made-up DOI for the rule, not a record of the work
+    # 10.1000/ is the DOI Handbook's example prefix: a made-up DOI for the rule, not a record of
+    # the work
     ld = make_doc(
         bibliography=[ref("x-ref09", REF09, doi="10.1000/example.9", citation_status="verified")]
     )

@@ -24,6 +24,7 @@ never under data/.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import json
 import os
 import platform
@@ -75,10 +76,8 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     try:
-        import datasette.version
-
-        ds_version = datasette.version.__version__
-    except Exception:  # pragma: no cover
+        ds_version = importlib.metadata.version("datasette")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
         ds_version = None
     return {
         "nproc": os.cpu_count(),

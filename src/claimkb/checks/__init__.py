@@ -14,6 +14,8 @@ Rules (see docs/checks.md):
 * consistency.py: evidence behind assessed records, self-citation, contradicting
   claims, unknown bibliography labels, duplicate entries;
 * online.py (only with ``claimkb check --online``): DOI lookups, cached.
+
+May import: model, ingest, identifiers, problems.
 """
 
 from __future__ import annotations

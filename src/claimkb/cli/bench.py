@@ -64,7 +64,10 @@ from ..bench.run import run, run_serve_only
 @click.option(
     "--serve-only",
     is_flag=True,
-    help="Only measure the served site, on the database an earlier run left in --dir (no corpus, no build).",
+    help=(
+        "Only measure the served site, on the database an earlier run left in --dir "
+        "(no corpus, no build)."
+    ),
 )
 def bench(
     n_claims: int,

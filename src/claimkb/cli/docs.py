@@ -28,7 +28,8 @@ def sql_markdown() -> str:
     out = []
     vocab_tables = set(VOCAB_TABLES.values())
     out.append(
-        "Vocabulary tables (one per vocabulary; columns `term` (primary key), `rank`, `colour`, `text_colour`, `definition`): "
+        "Vocabulary tables (one per vocabulary; columns `term` (primary key), `rank`, `colour`, "
+        "`text_colour`, `definition`): "
         + ", ".join(f"`{t}`" for t in VOCAB_TABLES.values())
         + ".\n"
     )
