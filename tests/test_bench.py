@@ -27,8 +27,11 @@ KEYS = {
     "rebuild_unchanged_s",
     "search_rare_p95_ms",
     "search_common_p95_ms",
+    "site_search_rare_p95_ms",
+    "site_search_common_p95_ms",
     "page_p95_ms",
     "page_p95_by_url",
+    "datasette_p95_ms",
     "load_rps",
     "load_requests",
     "errors",
@@ -64,7 +67,10 @@ def test_reduced_benchmark_run(tmp_path):
         "incremental_s",
         "search_rare_p95_ms",
         "search_common_p95_ms",
+        "site_search_rare_p95_ms",
+        "site_search_common_p95_ms",
         "page_p95_ms",
+        "datasette_p95_ms",
         "load_rps",
     ):
         assert 0 < res[k] < 600, (k, res[k])

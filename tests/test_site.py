@@ -316,3 +316,34 @@ async def test_the_atom_feed_is_valid_and_newest_first(ds):
     assert feed.entries and all(e.link.startswith("http") for e in feed.entries)
     dates = [e.updated for e in feed.entries]
     assert dates == sorted(dates, reverse=True)
+
+
+def test_questions_read_summaries_and_answer_as_a_query_over_the_rows(real_db, feature_db):
+    """The ready-made questions that read the build's summaries (or a narrower index path)
+    give exactly the rows of the plain query over every row."""
+    from claimkb.site.pages.questions import BY_NAME
+
+    plain = {
+        "status-counts": """select c.document_id, d.title as document_title, c.status,
+            count(*) as claims from claims c join documents d on d.id = c.document_id
+            join evidence_statuses s on s.term = c.status
+            group by c.document_id, c.status order by c.document_id, min(s.rank)""",
+        "self-citation-only": """select c.id as claim_id, c.document_id, c.statement_html,
+            c.status, count(e.id) as evidence_items
+            from claims c join evidence e on e.claim_id = c.id group by c.id
+            having min(e.self_citation) = 1 order by c.document_id, c.position""",
+    }
+    for db in (real_db, feature_db):
+        for name, sql in plain.items():
+            want = sitekit.rows_of(db, sql)
+            assert sitekit.rows_of(db, BY_NAME[name].sql) == want, (db, name)
+        assert sitekit.rows_of(db, plain["status-counts"])  # the comparison is not empty
+
+
+async def test_a_long_answer_shows_its_first_rows_and_says_so(fds, monkeypatch):
+    from claimkb.site.pages import questions
+
+    monkeypatch.setattr(questions, "MAX_ROWS", 1)
+    html = (await get(fds, "/questions/status-counts")).text
+    assert "The first 1 rows: the SQL below" in html
+    assert html.count("<tr>") == 2  # the header and one row

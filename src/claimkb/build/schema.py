@@ -431,6 +431,8 @@ _EVIDENCE = make_table(
         ("doi",),
         ("document_id",),
         ("stance",),
+        ("cites_bibliography_id",),  # a reference page: the evidence that cites it
+        ("self_citation", "claim_id"),  # the question "supported only by self-citation"
     ),
 )
 

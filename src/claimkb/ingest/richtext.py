@@ -27,6 +27,7 @@ TEXT_ELEMENTS = frozenset(
 _TEXT_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 #: characters that may start Markdown or math; text without any of them is only escaped
 _SPECIAL = frozenset("$*_`[]<>&\\#|~!\n")
+_SPECIAL_RE = re.compile("[" + re.escape("".join(sorted(_SPECIAL))) + "]")
 _BLOCK_START = re.compile(r"\s*(?:[-+>]|\d+[.)])\s")
 #: $...$ (inline) or $$...$$ (display); \$ is a dollar sign
 _MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(?!\s)(.+?)(?<![\s\\])\$", re.S)
@@ -61,7 +62,7 @@ def _clean(fragment: str) -> str:
 
 
 def _plain(text: str, inline: bool) -> bool:
-    if any(c in _SPECIAL for c in text):
+    if _SPECIAL_RE.search(text):  # a character Markdown or the math may read
         return False
     return inline or not _BLOCK_START.match(text)
 

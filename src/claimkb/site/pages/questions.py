@@ -31,10 +31,12 @@ QUESTIONS = (
         "status-counts",
         "Claims per document and status",
         "How many claims of each evidence status every document makes.",
-        """select c.document_id, d.title as document_title, c.status, count(*) as claims
-from claims c join documents d on d.id = c.document_id
-join evidence_statuses s on s.term = c.status
-group by c.document_id, c.status order by c.document_id, min(s.rank)""",
+        """select f.document_id, d.title as document_title, f.value as status,
+       f.count as claims
+from document_facet_counts f join documents d on d.id = f.document_id
+join evidence_statuses s on s.term = f.value
+where f.table_name = 'claims' and f.column_name = 'status'
+order by f.document_id, s.rank""",
         links={"document_id": "document"},
     ),
     Question(
@@ -75,6 +77,7 @@ where e.check_status <> 'verified' order by s.rank desc, e.document_id, e.positi
         """select c.id as claim_id, c.document_id, c.statement_html, c.status,
        count(e.id) as evidence_items
 from claims c join evidence e on e.claim_id = c.id
+where c.id in (select claim_id from evidence where self_citation = 1)
 group by c.id having min(e.self_citation) = 1 order by c.document_id, c.position""",
         links={"claim_id": "claim", "document_id": "document"},
     ),
@@ -116,7 +119,8 @@ where a.position = 1 and a.status <> b.status order by a.record_id""",
     ),
 )
 BY_NAME = {q.name: q for q in QUESTIONS}
-MAX_ROWS = 1000
+#: rows a question's page shows (its SQL, run on the SQL page, gives them all)
+MAX_ROWS = 200
 
 
 async def questions(datasette: Any, request: Any) -> Response:
