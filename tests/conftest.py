@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
-# The build keeps parse caches (CLAIMKB_CACHE_DIR, default ~/.cache/claimkb). Tests use a
-# private, empty one, so a test run neither reads nor fills the user's cache.
-os.environ.setdefault("CLAIMKB_CACHE_DIR", tempfile.mkdtemp(prefix="claimkb-test-cache-"))
-
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def no_network_for_pyld():
+    """pyld must never fetch anything: any remote document is an error in the tests that use
+    it (``pytestmark = pytest.mark.usefixtures("no_network_for_pyld")``)."""
+    from pyld import jsonld
+
+    def refuse(url, options=None):
+        raise AssertionError(f"pyld tried to fetch {url}")
+
+    old = jsonld.get_document_loader()
+    jsonld.set_document_loader(refuse)
+    yield
+    jsonld.set_document_loader(old)
 
 
 @pytest.fixture(scope="session")

@@ -35,6 +35,8 @@ from claimkb.exports.annotations import (
     w3c_datetime,
 )
 
+pytestmark = pytest.mark.usefixtures("no_network_for_pyld")
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://kb.example.org/kb"
 OA = "http://www.w3.org/ns/oa#"
@@ -56,6 +58,7 @@ TEXT = (
     "These results need independent confirmation. The energy of a photon is E = \u0127\u03c9.\n\n"
     "$$E = \\hbar \\omega \\quad (1)$$\n"
 )
+
 PLAIN = "A short note with one sentence and no claims in it at all, of any kind.\n"
 DOI_TEXT = "Measured spectra agree with the model to within two per cent over the range.\n"
 
@@ -155,20 +158,6 @@ def small_db(tmp_path_factory) -> Path:
 @pytest.fixture(params=["small", "real"])
 def db(request, small_db) -> Path:
     return small_db if request.param == "small" else request.getfixturevalue("built_db")
-
-
-@pytest.fixture(autouse=True)
-def _no_network_for_pyld():
-    """pyld's own loader must never be used: a remote document is an error here."""
-    from pyld import jsonld
-
-    def refuse(url, options=None):
-        raise AssertionError(f"pyld tried to fetch {url}")
-
-    old = jsonld.get_document_loader()
-    jsonld.set_document_loader(refuse)
-    yield
-    jsonld.set_document_loader(old)
 
 
 def bundled_text() -> bytes:

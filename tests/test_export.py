@@ -26,6 +26,8 @@ from click.testing import CliRunner
 
 from claimkb.cli import cli
 
+pytestmark = pytest.mark.usefixtures("no_network_for_pyld")
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_TEXT = ROOT / "tests" / "fixtures" / "new" / "article.md"
 
@@ -238,20 +240,6 @@ def rows(db: Path, sql: str) -> list[sqlite3.Row]:
 SO = "http://schema.org/"
 BASE = "https://kb.example.org"
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-
-@pytest.fixture(autouse=True)
-def _no_network_for_pyld():
-    """pyld must never fetch anything: any remote document is an error in these tests."""
-    from pyld import jsonld
-
-    def refuse(url, options=None):
-        raise AssertionError(f"pyld tried to fetch {url}")
-
-    old = jsonld.get_document_loader()
-    jsonld.set_document_loader(refuse)
-    yield
-    jsonld.set_document_loader(old)
 
 
 def _triples(doc: dict, loader=None) -> list[tuple[str, str, str]]:

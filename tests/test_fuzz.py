@@ -38,11 +38,6 @@ def corpus(tmp_path_factory) -> Path:
     return data
 
 
-@pytest.fixture(autouse=True)
-def _no_yaml_cache(monkeypatch):
-    monkeypatch.setenv("CLAIMKB_NO_CACHE", "1")  # random YAML should not fill the user's cache
-
-
 def _fresh_copy(corpus: Path, dest: Path) -> Path:
     if dest.exists():
         shutil.rmtree(dest)

@@ -111,7 +111,7 @@ def make_data(root: Path, docs: dict[str, str], sources: dict[str, str] | None =
 
 
 def env(tmp: Path, **extra: str) -> dict[str, str]:
-    out = dict(os.environ, CLAIMKB_CACHE_DIR=str(tmp / "cache"), **CODE_ENV)
+    out = dict(os.environ, **CODE_ENV)
     for k in ("CLAIMKB_FAULT_AT", "CLAIMKB_MAX_PAGES"):
         out.pop(k, None)
     out.update(extra)

@@ -53,7 +53,7 @@ COMMITTED = {("full", "backup"), ("incremental", "commit"), ("incremental", "che
 
 
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
-    env = dict(os.environ, CLAIMKB_CACHE_DIR=str(tmp / "cache"))
+    env = dict(os.environ)
     env.pop("CLAIMKB_FAULT_AT", None)
     env.update(extra)
     return env

@@ -4,7 +4,7 @@ One run measures, on this machine, side by side:
 
 * build_s, peak_rss_mb: a cold `claimkb build` (the real command, in a subprocess:
   parse, validate, anchor, check, write, full-text index) of a synthetic corpus
-  (claimkb.bench.synth) with no cache; build_phases: the write phases inside it;
+  (claimkb.bench.synth); build_phases: the write phases inside it;
 * baseline_s: raw sqlite3 executemany of the very same rows (read back from the
   built database) into bare tables, in one transaction; write_ratio: the build's
   write phase (table creation and executemany of every row into the real tables,
@@ -116,7 +116,6 @@ def run_build(
     db: Path,
     workers: int,
     timings: Path,
-    cache: Path,
     *extra: str,
     maxrss_is_its_own: bool = False,
 ) -> tuple[float, float, dict[str, float]]:
@@ -127,8 +126,7 @@ def run_build(
     phases also get "cpu_s": user + system CPU seconds of the build and its workers
     (less sensitive than wall time to other jobs sharing the machine)."""
     timings.unlink(missing_ok=True)
-    env = dict(os.environ, CLAIMKB_TIMINGS=str(timings), CLAIMKB_CACHE_DIR=str(cache))
-    env.pop("CLAIMKB_NO_CACHE", None)
+    env = dict(os.environ, CLAIMKB_TIMINGS=str(timings))
     cmd = [
         sys.executable,
         "-m",
@@ -603,13 +601,9 @@ def run(
     )
 
     db.unlink(missing_ok=True)
-    # a cache of our own, emptied: the first build is cold
-    cache = dbdir / "cache"
-    if cache.exists():
-        shutil.rmtree(cache)
     log("cold build ...")
     res["build_s"], res["peak_rss_mb"], res["build_phases"] = run_build(
-        corpus, db, workers, timings, cache, maxrss_is_its_own=True
+        corpus, db, workers, timings, maxrss_is_its_own=True
     )  # before baseline()
     res["build_s"] = round(res["build_s"], 2)
     res["peak_rss_mb"] = round(res["peak_rss_mb"], 1)
@@ -639,12 +633,12 @@ def run(
     log(f"  {res['baseline_s']} s for {res['rows']} rows; write_ratio {res['write_ratio']}")
 
     log("build again, nothing changed ...")
-    res["rebuild_unchanged_s"] = round(run_build(corpus, db, workers, timings, cache)[0], 2)
+    res["rebuild_unchanged_s"] = round(run_build(corpus, db, workers, timings)[0], 2)
     log(f"  {res['rebuild_unchanged_s']} s")
     log("incremental build after one document changed ...")
     synth.touch_document(corpus, 0)
     res["incremental_s"], res["incremental_peak_rss_mb"], res["incremental_phases"] = run_build(
-        corpus, db, workers, timings, cache
+        corpus, db, workers, timings
     )
     res["incremental_s"] = round(res["incremental_s"], 2)
     # the sampled process-tree figure: ru_maxrss of builds started after baseline() is not theirs
@@ -655,11 +649,9 @@ def run(
         if full.parent.exists():
             shutil.rmtree(full.parent)
         full.parent.mkdir()
-        env = dict(os.environ, CLAIMKB_NO_CACHE="1")
         subprocess.run(
             [sys.executable, "-m", "claimkb", "build", "--data", str(corpus), "--db", str(full)],
             check=True,
-            env=env,
             capture_output=True,
         )
         res["incremental_identical_to_full"] = same_database(db, full)
@@ -669,7 +661,7 @@ def run(
         "backup API) ..."
     )
     res["full_rebuild_s"], res["full_rebuild_peak_rss_mb"], res["full_rebuild_phases"] = run_build(
-        corpus, db, workers, timings, cache, "--full"
+        corpus, db, workers, timings, "--full"
     )
     res["full_rebuild_s"] = round(res["full_rebuild_s"], 2)
     res["full_rebuild_peak_rss_mb"] = res["full_rebuild_phases"].get("peak_rss_total_mb")
