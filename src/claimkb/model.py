@@ -206,7 +206,13 @@ class Link(Strict):
 class Reading(Strict):
     """One reader's assessment of a record, made independently of the other readings."""
 
-    reader: Text = Field(description="Who read it, e.g. curator or second-reader.")
+    reader: Text = Field(description="Who read it, e.g. curator or second reader.")
+    round: int = Field(
+        1,
+        ge=1,
+        description="The reading round: 1 for the first two readings, 2 for two new blind "
+        "readings under revised rules, and so on. The latest round decides the status.",
+    )
     status: EvidenceStatus = Field(description="The status this reader gave.")
     note: Text = Field(description="Why, in a sentence or two.")
 
@@ -228,7 +234,8 @@ class Assessed(Strict):
     )
     adjudication: str | None = Field(
         None,
-        description="When the readings disagree: which label was chosen and why (the status).",
+        description="When the latest round's readings disagree: which label was chosen and why "
+        "(the status).",
     )
     history: list[PastRating] = Field(
         default_factory=list, description="Earlier statuses of the record, oldest first."
@@ -239,9 +246,17 @@ class Assessed(Strict):
         readers = [r.reader for r in self.readings]
         if len(set(readers)) != len(readers):
             raise ValueError("each reading needs its own reader")
-        if len({r.status for r in self.readings}) > 1 and not self.adjudication:
+        latest = self.latest_readings()
+        if len(latest) > 2:
+            raise ValueError(f"round {latest[0].round} has {len(latest)} readings: two per round")
+        if len({r.status for r in latest}) > 1 and not self.adjudication:
             raise ValueError("the readings disagree: say in `adjudication` which label was chosen")
         return self
+
+    def latest_readings(self) -> list[Reading]:
+        """The readings of the latest round: the ones the status comes from."""
+        last = max((r.round for r in self.readings), default=1)
+        return [r for r in self.readings if r.round == last]
 
 
 class Claim(Anchored, Assessed):

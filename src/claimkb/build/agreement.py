@@ -17,12 +17,14 @@ from .schema import Col, make_table
 AGREEMENT = make_table(
     "agreement",
     "How far the two independent readings of the claims and equations agree, per "
-    "document and overall (computed from `readings` by every build).",
-    "scope",
+    "document and overall, for each reading round (computed from `readings` by every build).",
+    ("scope", "round"),
     [
         Col("scope", str, "A document id, or `all` for the whole knowledge base."),
+        Col("round", int, "The reading round (readings.round)."),
+        Col("latest", int, "1 for the latest round of this scope: the one the statuses come from."),
         Col("document_id", str, "The document (documents.id); null for `all`.", ref="documents.id"),
-        Col("records", int, "Records with two readings."),
+        Col("records", int, "Records with two readings in this round."),
         Col("agreed", int, "Records whose two readings give the same label."),
         Col("exact", float, "agreed / records."),
         Col("kappa", float, "Cohen's kappa of the two readings (null when it is undefined)."),
@@ -32,9 +34,9 @@ AGREEMENT = make_table(
 )
 
 _PAIRS = """
-select a.document_id, a.status, b.status, coalesce(c.status, e.status)
+select a.round, a.document_id, a.status, b.status, coalesce(c.status, e.status)
 from readings a
-join readings b on b.record_id = a.record_id and b.position = 2
+join readings b on b.record_id = a.record_id and b.round = a.round and b.position = 2
 left join claims c on a.record_type = 'claim' and c.id = a.record_id
 left join equations e on a.record_type = 'equation' and e.id = a.record_id
 where a.position = 1
@@ -52,12 +54,14 @@ def kappa(pairs: list[tuple[str, str]]) -> float | None:
     return None if expected == 1 else (observed - expected) / (1 - expected)
 
 
-def _row(scope: str, doc: str | None, rows: list[tuple[str, str, str]]) -> tuple:
+def _row(scope: str, rnd: int, latest: bool, doc: str | None, rows: list[tuple[str, str, str]]):
     n = len(rows)
     agreed = sum(a == b for a, b, _ in rows)
     k = kappa([(a, b) for a, b, _ in rows])
     return (
         scope,
+        rnd,
+        int(latest),
         doc,
         n,
         agreed,
@@ -71,16 +75,21 @@ def _row(scope: str, doc: str | None, rows: list[tuple[str, str, str]]) -> tuple
 def refresh(conn: sqlite3.Connection) -> None:
     """Recompute the agreement table (in the caller's transaction)."""
     conn.execute(
-        "create table if not exists agreement (scope text primary key, document_id text "
-        "references documents(id), records integer, agreed integer, exact float, kappa float, "
-        "first_final float, second_final float)"
+        "create table if not exists agreement (scope text, round integer, latest integer, "
+        "document_id text references documents(id), records integer, agreed integer, "
+        "exact float, kappa float, first_final float, second_final float, "
+        "primary key (scope, round))"
     )
     conn.execute("delete from agreement")
-    by_doc: dict[str, list[tuple[str, str, str]]] = {}
-    for doc, a, b, final in conn.execute(_PAIRS):
-        by_doc.setdefault(doc, []).append((a, b, final))
-    rows = [_row(doc, doc, r) for doc, r in sorted(by_doc.items())]
-    everything = [x for r in by_doc.values() for x in r]
-    if everything:
-        rows.append(_row("all", None, everything))
-    conn.executemany("insert into agreement values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    pairs: dict[tuple[str, int], list[tuple[str, str, str]]] = {}
+    for rnd, doc, a, b, final in conn.execute(_PAIRS):
+        pairs.setdefault((doc, rnd), []).append((a, b, final))
+        pairs.setdefault(("all", rnd), []).append((a, b, final))
+    last: dict[str, int] = {}
+    for scope, rnd in pairs:
+        last[scope] = max(last.get(scope, 0), rnd)
+    rows = [
+        _row(scope, rnd, rnd == last[scope], None if scope == "all" else scope, r)
+        for (scope, rnd), r in sorted(pairs.items(), key=lambda kv: (kv[0][0] == "all", kv[0]))
+    ]
+    conn.executemany(f"insert into agreement values ({', '.join('?' * 10)})", rows)

@@ -154,14 +154,17 @@ def _anchor(ld: LoadedDocument, rid: str) -> dict[str, Any]:
 
 def _assessed_rows(out: Rows, kind: str, rec: Any, doc_id: str) -> None:
     """The readings and the history of an assessed claim or equation."""
-    for n, r in enumerate(rec.readings, 1):
+    in_round: dict[int, int] = {}
+    for r in rec.readings:
+        in_round[r.round] = in_round.get(r.round, 0) + 1
         out["readings"].append(
             _row(
                 "readings",
                 record_id=rec.id,
                 record_type=kind,
                 document_id=doc_id,
-                position=n,
+                round=r.round,
+                position=in_round[r.round],
                 reader=r.reader,
                 status=r.status,
                 note=r.note,

@@ -535,13 +535,20 @@ _SOURCE_MARKUP = make_table(
 _READINGS = make_table(
     "readings",
     "Independent readings of each claim and equation: one row per reading, each by "
-    "its own reader who had not seen the other's label.",
+    "its own reader who had not seen the other's label; two per round, and the latest "
+    "round decides the status.",
     ("record_id", "reader"),
     [
         Col("record_id", str, "The claim or equation read (claims.id or equations.id)."),
         required("record_type", str, "claim or equation."),
         required("document_id", str, "Its document (documents.id).", "documents.id"),
-        required("position", int, "Order of the reading (1 = first reader, 2 = second reader)."),
+        required(
+            "round",
+            int,
+            "The reading round: 1 = the first two readings, 2 = two new blind readings "
+            "under revised rules.",
+        ),
+        required("position", int, "Order of the reading in its round (1 = first, 2 = second)."),
         Col("reader", str, "Who read it."),
         required(
             "status",
@@ -551,7 +558,7 @@ _READINGS = make_table(
         ),
         required("note", str, "The reader's reason."),
     ],
-    indexes=(("document_id", "position"),),
+    indexes=(("document_id", "round", "position"),),
 )
 
 _HISTORY = make_table(

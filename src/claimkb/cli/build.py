@@ -183,14 +183,16 @@ def _status_table(conn: sqlite3.Connection) -> None:
 def _agreement(conn: sqlite3.Connection) -> None:
     """The agreement table: the two independent readings of each claim and equation."""
     rows = conn.execute(
-        "select scope, records, agreed, exact, kappa from agreement order by scope = 'all', scope"
+        "select round, scope, records, agreed, exact, kappa, latest from agreement "
+        "order by round, scope = 'all', scope"
     ).fetchall()
     if not rows:
         return
-    click.echo("readings (two independent readings of each claim and equation):")
-    for scope, records, agreed, exact, kappa in rows:
+    click.echo("readings (two independent readings of each claim and equation, per round):")
+    for rnd, scope, records, agreed, exact, kappa, latest in rows:
         k = f", kappa {kappa:.2f}" if kappa is not None else ""
-        click.echo(f"  {scope}: read twice: {exact:.1%} agreement ({agreed} of {records}){k}")
+        now = "" if latest else " (an earlier round)"
+        click.echo(f"  round {rnd}, {scope}: {exact:.1%} agreement ({agreed} of {records}){k}{now}")
 
 
 @click.command()

@@ -329,7 +329,9 @@ def agreement_text(row: dict[str, Any] | None) -> str:
         return ""
     kappa = row.get("kappa")
     k = f", κ = {kappa:.2f}" if kappa is not None else ""
-    return f"read twice: {row['exact'] * 100:.0f}% agreement{k} ({row['records']} records)"
+    rnd = row.get("round") or 1
+    which = f", reading round {rnd}" if rnd > 1 else ""
+    return f"read twice: {row['exact'] * 100:.0f}% agreement{k} ({row['records']} records{which})"
 
 
 def tilde(value: Any) -> str:

@@ -32,6 +32,7 @@ _REFERENCES = """
 select id, label, title, authors, year, as_printed, citation_status, status, provenance, work
 from bibliography where document_id = :id order by position limit :limit
 """
+_AGREEMENT = "select * from agreement where scope = :id and latest = 1"
 _FINDINGS = """
 select c.*, s.rank from checks c join severities s on s.term = c.severity
 where c.document_id = :id order by c.acknowledged, s.rank, c.id
@@ -90,7 +91,7 @@ async def document(datasette: Any, request: Any):
         doc = await kb.one(db, _DOCUMENT, {"id": did}, "document")
         limit = {"id": did, "limit": LIST_LIMIT}
         claims = await kb.rows(db, _CLAIMS, limit)
-        agreement = await kb.rows(db, "select * from agreement where scope = :id", {"id": did})
+        agreement = await kb.rows(db, _AGREEMENT, {"id": did})
         findings = await kb.rows(db, _FINDINGS, {"id": did})
         graph = await _graph(db, did, claims)
         vocab = await kb.vocabulary(db)

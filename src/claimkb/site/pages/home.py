@@ -38,7 +38,8 @@ async def _context(db: Any) -> dict[str, Any]:
         {"n": HOME_DOCUMENTS},
     ):
         counts.setdefault(r["document_id"], {})[r["value"]] = r["count"]
-    agreement = {r["scope"]: r for r in await kb.rows(db, "select * from agreement")}
+    latest = await kb.rows(db, "select * from agreement where latest = 1")
+    agreement = {r["scope"]: r for r in latest}
     totals = {
         r["value"]: r["count"]
         for r in await kb.rows(

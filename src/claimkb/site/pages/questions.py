@@ -106,15 +106,18 @@ order by h.date desc, h.record_id""",
     Question(
         "disagreements",
         "Where the two readings disagreed",
-        "Claims and equations whose two independent readings gave different labels, with "
-        "the label chosen and why.",
-        """select a.record_id, a.record_type, a.status as first_reading,
+        "Claims and equations whose two independent readings of the latest round gave "
+        "different labels, with the label chosen and why.",
+        """select a.record_id, a.record_type, a.round, a.status as first_reading,
        b.status as second_reading, coalesce(c.status, e.status) as status,
        coalesce(c.adjudication, e.adjudication) as adjudication
-from readings a join readings b on b.record_id = a.record_id and b.position = 2
+from readings a
+join readings b on b.record_id = a.record_id and b.round = a.round and b.position = 2
 left join claims c on a.record_type = 'claim' and c.id = a.record_id
 left join equations e on a.record_type = 'equation' and e.id = a.record_id
-where a.position = 1 and a.status <> b.status order by a.record_id""",
+where a.position = 1 and a.status <> b.status
+  and a.round = (select max(r.round) from readings r where r.record_id = a.record_id)
+order by a.record_id""",
         links={"record_id": "record"},
     ),
 )

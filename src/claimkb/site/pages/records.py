@@ -23,7 +23,7 @@ where c.about_id = :id
    or (c.about_type = 'evidence' and c.about_id in (select id from evidence where about_id = :id))
 order by c.acknowledged, s.rank, c.id
 """
-_READINGS = "select * from readings where record_id = :id order by position"
+_READINGS = "select * from readings where record_id = :id order by round, position"
 _HISTORY = "select * from assessment_history where record_id = :id order by seq"
 _LINKS = """
 select 'out' as direction, l.relation, l.note, l.proposed, c.id, c.statement_html, c.status,
