@@ -76,3 +76,14 @@ def test_exported_json_schema_is_up_to_date():
     )
     schema = json.loads(committed.read_text())
     assert schema["additionalProperties"] is False
+
+
+def test_a_works_columns_are_the_fields_of_a_work():
+    """bibliography and evidence store a work in the columns the build, the exports and the
+    model agree on: one list (build.schema.WORK_COLUMNS), checked against the model."""
+    from claimkb.build.schema import TABLES_BY_NAME, WORK_COLUMNS
+    from claimkb.model import Work
+
+    assert set(WORK_COLUMNS) == set(Work.model_fields)
+    for table in ("bibliography", "evidence"):
+        assert set(WORK_COLUMNS) <= set(TABLES_BY_NAME[table].columns), table

@@ -15,25 +15,11 @@ from ..ingest import richtext
 from ..ingest.load import LoadedDocument
 from ..match.normalise import normalise
 from ..model import Work
-from .schema import TABLES_BY_NAME, VOCAB_TABLES
+from .schema import TABLES_BY_NAME, VOCAB_TABLES, WORK_COLUMNS
 
 Row = tuple[Any, ...]
 Rows = dict[str, list[Row]]
 _COLUMNS = {name: tuple(t.columns) for name, t in TABLES_BY_NAME.items()}
-_WORK_FIELDS = (
-    "authors",
-    "year",
-    "title",
-    "venue",
-    "volume",
-    "issue",
-    "pages",
-    "publisher",
-    "doi",
-    "isbn",
-    "arxiv_id",
-    "url",
-)
 
 
 def _row(table: str, **values: Any) -> Row:
@@ -53,7 +39,7 @@ def _json(value: Any) -> str:
 
 
 def _work(w: Work) -> dict[str, Any]:
-    out = {f: getattr(w, f) for f in _WORK_FIELDS}
+    out = {f: getattr(w, f) for f in WORK_COLUMNS}
     out["authors"] = _json(w.authors)
     return out
 

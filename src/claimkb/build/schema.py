@@ -129,6 +129,8 @@ _WORK_DOCS = {
     "url": "Stable URL.",
 }
 _WORK_TYPES = {"year": int}
+#: the columns a cited work has, in bibliography and in evidence (the fields of model.Work)
+WORK_COLUMNS = tuple(_WORK_DOCS)
 
 
 def _work(suffix: str) -> list[Col]:

@@ -24,22 +24,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..build.schema import WORK_COLUMNS
 from ..identifiers import arxiv_key, doi_key, isbn13, isbn_digits
-
-FIELDS = (
-    "title",
-    "authors",
-    "year",
-    "venue",
-    "volume",
-    "issue",
-    "pages",
-    "publisher",
-    "doi",
-    "isbn",
-    "arxiv_id",
-    "url",
-)
 
 
 @dataclass
@@ -93,7 +79,7 @@ def identity(f: dict[str, Any]) -> str | None:
 
 
 def _fields(row: sqlite3.Row) -> dict[str, Any]:
-    out = {k: row[k] for k in FIELDS}
+    out = {k: row[k] for k in WORK_COLUMNS}
     out["authors"] = json.loads(row["authors"] or "[]")
     return out
 
