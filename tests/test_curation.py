@@ -241,3 +241,23 @@ async def test_the_pages_show_the_agreement_the_table_holds(built_db):
         url = "/" if scope == "all" else f"/document/{scope}"
         text = (await ds.client.get(url)).text
         assert f"read twice: {exact * 100:.0f}% agreement, κ = {kappa:.2f}" in text, url
+
+
+async def test_a_record_page_shows_every_round_of_readings(built_db):
+    import sitekit
+
+    ds = sitekit.datasette(built_db)
+    await ds.invoke_startup()
+    conn = sqlite3.connect(f"file:{built_db}?mode=ro", uri=True)
+    for table, kind in (("claims", "claim"), ("equations", "equation")):
+        rid = conn.execute(f"select id from {table} order by id limit 1").fetchone()[0]
+        readers = conn.execute(
+            "select reader, round from readings where record_id = ? order by round, position",
+            (rid,),
+        ).fetchall()
+        r = await ds.client.get(f"/{kind}/{rid}")
+        assert r.status_code == 200, rid
+        for reader, rnd in readers:
+            assert reader in r.text, (rid, reader)
+            if max(x for _, x in readers) > 1:
+                assert f"(round {rnd})" in r.text, (rid, rnd)
