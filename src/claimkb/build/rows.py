@@ -138,10 +138,10 @@ def _anchor(ld: LoadedDocument, rid: str) -> dict[str, Any]:
     }
 
 
-def _assessed_rows(out: Rows, kind: str, rec: Any, doc_id: str) -> None:
+def _assessed_rows(out: Rows, kind: str, rec: Any, doc_id: str, html: dict[str, str]) -> None:
     """The readings and the history of an assessed claim or equation."""
     in_round: dict[int, int] = {}
-    for r in rec.readings:
+    for j, r in enumerate(rec.readings):
         in_round[r.round] = in_round.get(r.round, 0) + 1
         out["readings"].append(
             _row(
@@ -154,6 +154,7 @@ def _assessed_rows(out: Rows, kind: str, rec: Any, doc_id: str) -> None:
                 reader=r.reader,
                 status=r.status,
                 note=r.note,
+                note_html=html[f"{rec.id}/reading/{j}"],
             )
         )
     for n, h in enumerate(rec.history, 1):
@@ -167,6 +168,7 @@ def _assessed_rows(out: Rows, kind: str, rec: Any, doc_id: str) -> None:
                 status=h.status,
                 date=h.date.isoformat(),
                 reason=h.reason,
+                reason_html=html[f"{rec.id}/history/{n - 1}"],
             )
         )
 
@@ -190,6 +192,7 @@ def _claim_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> None:
                 confidence=c.confidence,
                 rationale=c.rationale,
                 adjudication=c.adjudication,
+                adjudication_html=ld.html.get(f"{c.id}/adjudication"),
                 statement_html=ld.html[f"{c.id}/statement"],
                 rationale_html=ld.html.get(f"{c.id}/rationale"),
             )
@@ -198,7 +201,7 @@ def _claim_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> None:
         out["claim_links"] += [
             (c.id, link.to, link.relation, link.note, int(link.proposed)) for link in c.links
         ]
-        _assessed_rows(out, "claim", c, d.id)
+        _assessed_rows(out, "claim", c, d.id, ld.html)
         if c.status != "not assessed" and not d.draft:  # what `claimkb match` matches against
             out["claim_terms"].append(
                 _row(
@@ -237,11 +240,12 @@ def _equation_rows(ld: LoadedDocument, out: Rows, bib_ids: dict[str, str]) -> No
                 reconstruction_source=rec.source if rec else None,
                 reconstruction_mathml=ld.mathml.get(f"{e.id}/reconstruction"),
                 adjudication=e.adjudication,
+                adjudication_html=ld.html.get(f"{e.id}/adjudication"),
                 rationale_html=ld.html.get(f"{e.id}/rationale"),
             )
         )
         out["equation_citations"] += [(e.id, bib_ids[label]) for label in dict.fromkeys(e.cites)]
-        _assessed_rows(out, "equation", e, d.id)
+        _assessed_rows(out, "equation", e, d.id, ld.html)
 
 
 def _bibliography_rows(ld: LoadedDocument, out: Rows) -> None:

@@ -145,8 +145,10 @@ _ASSESSED = [
     Col(
         "adjudication",
         str,
-        "When the two readings disagree: which label was chosen, and why (Markdown).",
+        "When the latest round's two readings disagree: which label was chosen, and why "
+        "(Markdown).",
     ),
+    Col("adjudication_html", str, f"The adjudication {_HTML}."),
 ]
 
 _DOCUMENTS = make_table(
@@ -559,6 +561,7 @@ _READINGS = make_table(
             "evidence_statuses.term",
         ),
         required("note", str, "The reader's reason."),
+        required("note_html", str, f"The note {_HTML}."),
     ],
     indexes=(("document_id", "round", "position"),),
 )
@@ -578,6 +581,7 @@ _HISTORY = make_table(
         ),
         required("date", str, "When it was replaced (YYYY-MM-DD)."),
         required("reason", str, "Why it was replaced."),
+        required("reason_html", str, f"The reason {_HTML}."),
     ],
     indexes=(("document_id",), ("date",)),
 )

@@ -652,9 +652,22 @@ def _texts(ld: LoadedDocument) -> list[tuple[str, str | None, bool, tuple[Any, .
             if kind == "claims":
                 out.append((f"{rec.id}/statement", rec.statement, True, (kind, i, "statement")))
             out.append((f"{rec.id}/rationale", rec.rationale, False, (kind, i, "rationale")))
+            out += _assessment_texts(kind, i, rec)
     where = _evidence_paths(d)
     for n, (_kind, _about, ev) in enumerate(ld.evidence):
         out.append((f"evidence/{n}", ev.note, False, where.get(id(ev), ()) + ("note",)))
+    return out
+
+
+def _assessment_texts(kind: str, i: int, rec: Any) -> list[tuple[str, str | None, bool, tuple]]:
+    """The adjudication, the readers' notes and the reasons of the history of a record."""
+    out: list[tuple[str, str | None, bool, tuple[Any, ...]]] = []
+    if getattr(rec, "adjudication", None):
+        out.append((f"{rec.id}/adjudication", rec.adjudication, False, (kind, i, "adjudication")))
+    for j, r in enumerate(getattr(rec, "readings", [])):
+        out.append((f"{rec.id}/reading/{j}", r.note, True, (kind, i, "readings", j, "note")))
+    for j, h in enumerate(getattr(rec, "history", [])):
+        out.append((f"{rec.id}/history/{j}", h.reason, True, (kind, i, "history", j, "reason")))
     return out
 
 

@@ -21,6 +21,10 @@ TRUSTED_HTML = frozenset(
     {
         ("claims", "statement_html"),
         ("claims", "rationale_html"),
+        ("claims", "adjudication_html"),
+        ("equations", "adjudication_html"),
+        ("readings", "note_html"),
+        ("assessment_history", "reason_html"),
         ("equations", "mathml"),
         ("equations", "reconstruction_mathml"),
         ("equations", "rationale_html"),

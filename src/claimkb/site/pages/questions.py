@@ -96,7 +96,7 @@ where l.relation = 'contradicts' order by l.from_claim, l.to_claim""",
         "Claims and equations re-rated",
         "Every change of a record's status, newest first, with the reason.",
         """select h.date, h.record_id, h.record_type, h.status as earlier_status,
-       coalesce(c.status, e.status) as status_now, h.reason
+       coalesce(c.status, e.status) as status_now, h.reason_html
 from assessment_history h
 left join claims c on h.record_type = 'claim' and c.id = h.record_id
 left join equations e on h.record_type = 'equation' and e.id = h.record_id
@@ -110,7 +110,7 @@ order by h.date desc, h.record_id""",
         "different labels, with the label chosen and why.",
         """select a.record_id, a.record_type, a.round, a.status as first_reading,
        b.status as second_reading, coalesce(c.status, e.status) as status,
-       coalesce(c.adjudication, e.adjudication) as adjudication
+       coalesce(c.adjudication_html, e.adjudication_html) as adjudication_html
 from readings a
 join readings b on b.record_id = a.record_id and b.round = a.round and b.position = 2
 left join claims c on a.record_type = 'claim' and c.id = a.record_id
